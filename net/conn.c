@@ -1,0 +1,426 @@
+/*
+ * conn.c: one client connection: framing, request slots, ordered responses, closing.
+ *
+ * Read path: recv into rbuf; frame as many complete requests as there are free slots (each
+ * frame is copied into its slot's arena, so rbuf can be reused at once); a frame that is not
+ * complete yet is received straight into its slot's arena (READING), which bounds rbuf to
+ * NET_RBUF_BYTES whatever the frame size. Reading pauses while every slot is in use.
+ *
+ * Write path: the answered slots at the head of the ring go out in one writev; a short write
+ * keeps send_offset into the head slot. A slot is reset (arena, response buffer) only once
+ * its last byte has been sent.
+ *
+ * See net_int.h for the state diagram and the rule for freeing a connection.
+ */
+#include "net_int.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+static void conn_try_read(struct net_conn *c);
+static void conn_try_send(struct net_conn *c);
+
+static void conn_check_invariants(const struct net_conn *c)
+{
+	SL_ASSERT(c->used <= c->slot_count);
+	SL_ASSERT(c->head < c->slot_count);
+	SL_ASSERT(c->rstart <= c->rend);
+	SL_ASSERT(c->rend <= NET_RBUF_BYTES);
+	SL_ASSERT(c->handlers_outstanding <= c->used);
+}
+
+static struct net_slot *slot_at(struct net_conn *c, unsigned i)
+{
+	return &c->slots[(c->head + i) % c->slot_count];
+}
+
+static void slot_release(struct net_slot *slot)
+{
+	sl_arena_reset(&slot->arena);
+	if (slot->resp.cap > NET_RESP_KEEP_BYTES) {
+		size_t max = slot->resp.max_bytes;
+		sl_buf_free(&slot->resp);
+		sl_buf_init(&slot->resp, max);
+	}
+	sl_buf_reset(&slot->resp);
+	slot->state = NET_SLOT_FREE;
+	slot->frame_mem = NULL;
+	slot->frame_filled = 0;
+	slot->frame_size = 0;
+	slot->close_reason = NULL;
+}
+
+static void conn_free(struct net_conn *c)
+{
+	for (unsigned i = 0; i < c->slot_count; i++) {
+		sl_arena_free(&c->slots[i].arena);
+		sl_buf_free(&c->slots[i].resp);
+	}
+	if (c->fd >= 0)
+		close(c->fd);
+	free(c->slots);
+	free(c->iov);
+	free(c->rbuf);
+	free(c);
+}
+
+/* Frees a closed connection once nothing refers to it any more. */
+static void conn_maybe_free(struct net_conn *c)
+{
+	if (c->state != NET_CONN_CLOSED || c->holds > 0 || c->recv_in_flight || c->send_in_flight ||
+	    c->cancel_in_flight || c->handlers_outstanding > 0)
+		return;
+	struct net_server *s = c->srv;
+	net_server_conn_gone(s, c);
+	conn_free(c);
+	net_server_check_stopped(s);
+}
+
+enum sl_err net_conn_open(struct net_server *s, int fd, const char *listener_name,
+                          bool is_controller, const char *peer, uint64_t *conn_id)
+{
+	struct net_conn *c = calloc(1, sizeof(*c));
+	if (c == NULL)
+		return SL_ENOMEM;
+	c->srv = s;
+	c->fd = fd;
+	c->id = ++s->next_conn_id;
+	c->listener_name = listener_name;
+	c->is_controller = is_controller;
+	snprintf(c->peer, sizeof(c->peer), "%s", peer);
+	snprintf(c->log_ctx, sizeof(c->log_ctx), "conn=%llu peer=%s", (unsigned long long)c->id,
+	         c->peer);
+	c->slot_count = s->opts.inflight_max;
+	c->rbuf = malloc(NET_RBUF_BYTES);
+	c->slots = calloc(c->slot_count, sizeof(*c->slots));
+	c->iov = calloc(c->slot_count, sizeof(*c->iov));
+	if (c->rbuf == NULL || c->slots == NULL || c->iov == NULL) {
+		c->fd = -1; /* the caller closes fd on failure */
+		conn_free(c);
+		return SL_ENOMEM;
+	}
+	size_t arena_limit = (size_t)s->opts.request_max_bytes + NET_ARENA_EXTRA_BYTES;
+	for (unsigned i = 0; i < c->slot_count; i++) {
+		struct net_slot *slot = &c->slots[i];
+		slot->conn = c;
+		sl_arena_init(&slot->arena, NET_ARENA_CHUNK_BYTES, arena_limit);
+		sl_buf_init(&slot->resp, s->opts.response_max_bytes + 4);
+	}
+	c->last_active_ms = sl_mono_ms();
+	c->next = s->conns;
+	if (s->conns != NULL)
+		s->conns->prev = c;
+	s->conns = c;
+	s->conn_count++;
+	s->stats.connections = s->conn_count;
+	if (conn_id != NULL)
+		*conn_id = c->id;
+	SL_DEBUG(c->log_ctx, "connection opened on listener %s", listener_name);
+	conn_try_read(c);
+	return SL_OK;
+}
+
+static void cancel_done(struct io_op *op, void *ctx)
+{
+	(void)op;
+	struct net_conn *c = ctx;
+	c->cancel_in_flight = false;
+	conn_maybe_free(c);
+}
+
+/* Cancels the recv in flight, if any (one cancel at a time; shutdown() backs it up). */
+static void conn_cancel_recv(struct net_conn *c)
+{
+	if (!c->recv_in_flight || c->cancel_in_flight)
+		return;
+	c->cancel_in_flight = true;
+	io_cancel(c->srv->loop, &c->cancel_op, &c->recv_op, cancel_done, c);
+}
+
+void net_conn_close(struct net_conn *c, const char *reason)
+{
+	if (c->state == NET_CONN_CLOSED)
+		return;
+	if (reason != NULL)
+		SL_INFO(c->log_ctx, "closing connection: %s", reason);
+	c->state = NET_CONN_CLOSED;
+	/* Wakes a recv or send in flight on either backend; the fd is closed once they end. */
+	(void)shutdown(c->fd, SHUT_RDWR);
+	conn_cancel_recv(c);
+	conn_maybe_free(c);
+}
+
+void net_conn_drain(struct net_conn *c)
+{
+	if (c->state != NET_CONN_OPEN)
+		return;
+	c->state = NET_CONN_DRAINING;
+	conn_cancel_recv(c);
+	if (c->used == 0 || (c->reading != NULL && c->used == 1))
+		net_conn_close(c, NULL);
+}
+
+/* ---- framing ---------------------------------------------------------------------------- */
+
+static void conn_bad_frame(struct net_conn *c, int32_t size)
+{
+	char reason[160];
+	if (size <= 0)
+		snprintf(reason, sizeof(reason), "invalid request size %d (must be > 0)", size);
+	else
+		snprintf(reason, sizeof(reason),
+		         "request size %d exceeds socket.request.max.bytes %d", size,
+		         c->srv->opts.request_max_bytes);
+	c->srv->stats.closed_bad_frame++;
+	SL_WARN(c->log_ctx, "closing connection: %s", reason);
+	net_conn_close(c, NULL);
+}
+
+static void slot_dispatch(struct net_conn *c, struct net_slot *slot)
+{
+	slot->state = NET_SLOT_DISPATCHED;
+	c->handlers_outstanding++;
+	c->srv->stats.requests++;
+	struct net_request *r = &slot->req;
+	r->conn_id = c->id;
+	r->log_ctx = c->log_ctx;
+	r->listener = c->listener_name;
+	r->is_controller_listener = c->is_controller;
+	r->frame = slot->frame_mem;
+	r->frame_len = slot->frame_size;
+	r->arena = &slot->arena;
+	r->resp = &slot->resp;
+	sl_buf_reset(&slot->resp);
+	sl_buf_put_be32(&slot->resp, 0); /* size prefix, patched by net_respond */
+	c->srv->opts.dispatch(r, c->srv->opts.dispatch_ctx);
+}
+
+/* Starts the next request: a slot with frame memory for size bytes. NULL: closed. */
+static struct net_slot *slot_begin(struct net_conn *c, int32_t size)
+{
+	struct net_slot *slot = slot_at(c, c->used);
+	SL_ASSERT(slot->state == NET_SLOT_FREE);
+	slot->frame_mem = sl_arena_alloc(&slot->arena, (size_t)size);
+	if (slot->frame_mem == NULL) {
+		SL_WARN(c->log_ctx, "closing connection: no memory for a %d-byte request", size);
+		net_conn_close(c, NULL);
+		return NULL;
+	}
+	slot->frame_size = (size_t)size;
+	slot->frame_filled = 0;
+	slot->state = NET_SLOT_READING;
+	c->used++;
+	return slot;
+}
+
+/* Frames what rbuf holds while slots are free. Returns false if the connection closed. */
+static bool conn_parse(struct net_conn *c)
+{
+	while (c->state == NET_CONN_OPEN && c->reading == NULL && c->used < c->slot_count) {
+		size_t avail = c->rend - c->rstart;
+		if (avail < 4)
+			break;
+		int32_t size = (int32_t)sl_load_be32(c->rbuf + c->rstart);
+		if (size <= 0 || size > c->srv->opts.request_max_bytes) {
+			conn_bad_frame(c, size);
+			return false;
+		}
+		struct net_slot *slot = slot_begin(c, size);
+		if (slot == NULL)
+			return false;
+		size_t take = SL_MIN(avail - 4, (size_t)size);
+		memcpy(slot->frame_mem, c->rbuf + c->rstart + 4, take);
+		slot->frame_filled = take;
+		c->rstart += 4 + take;
+		if (take < (size_t)size) {
+			c->reading = slot; /* the rest goes straight into the arena */
+			break;
+		}
+		slot_dispatch(c, slot);
+	}
+	if (c->rstart == c->rend)
+		c->rstart = c->rend = 0;
+	return c->state != NET_CONN_CLOSED;
+}
+
+static void recv_done(struct io_op *op, void *ctx)
+{
+	struct net_conn *c = ctx;
+	c->recv_in_flight = false;
+	if (c->state != NET_CONN_OPEN) {
+		conn_maybe_free(c);
+		return;
+	}
+	if (op->err != SL_OK || op->res == 0) {
+		if (op->err != SL_OK && op->err != SL_ECANCELED && op->err != SL_ECLOSED) {
+			SL_INFO(c->log_ctx, "closing connection: recv failed: %s",
+			        strerror(op->errno_value));
+		} else {
+			SL_DEBUG(c->log_ctx, "peer closed the connection");
+		}
+		net_conn_close(c, NULL);
+		return;
+	}
+	c->last_active_ms = sl_mono_ms();
+	size_t n = (size_t)op->res;
+	c->holds++;
+	if (c->reading != NULL) {
+		struct net_slot *slot = c->reading;
+		slot->frame_filled += n;
+		SL_ASSERT(slot->frame_filled <= slot->frame_size);
+		if (slot->frame_filled == slot->frame_size) {
+			c->reading = NULL;
+			slot_dispatch(c, slot);
+		}
+	} else {
+		c->rend += n;
+		SL_ASSERT(c->rend <= NET_RBUF_BYTES);
+	}
+	conn_try_read(c);
+	c->holds--;
+	conn_maybe_free(c);
+}
+
+static void conn_try_read(struct net_conn *c)
+{
+	if (c->state != NET_CONN_OPEN || c->recv_in_flight)
+		return;
+	conn_check_invariants(c);
+	/* Frames already buffered go first (they may have waited for a free slot). Callers
+	 * hold the connection, so a close inside a handler cannot free it under us. */
+	if (c->reading == NULL && !conn_parse(c))
+		return;
+	if (c->state != NET_CONN_OPEN)
+		return;
+	if (c->reading != NULL) {
+		struct net_slot *slot = c->reading;
+		c->recv_in_flight = true;
+		io_recv(c->srv->loop, &c->recv_op, c->fd, slot->frame_mem + slot->frame_filled,
+		        slot->frame_size - slot->frame_filled, recv_done, c);
+		return;
+	}
+	if (c->used == c->slot_count)
+		return; /* back-pressure: resumed when a response has been sent */
+	if (c->rstart > 0) {
+		memmove(c->rbuf, c->rbuf + c->rstart, c->rend - c->rstart);
+		c->rend -= c->rstart;
+		c->rstart = 0;
+	}
+	SL_ASSERT(c->rend < 4); /* conn_parse consumed every complete size prefix */
+	c->recv_in_flight = true;
+	io_recv(c->srv->loop, &c->recv_op, c->fd, c->rbuf + c->rend, NET_RBUF_BYTES - c->rend,
+	        recv_done, c);
+}
+
+/* ---- responses -------------------------------------------------------------------------- */
+
+static void send_done(struct io_op *op, void *ctx)
+{
+	struct net_conn *c = ctx;
+	c->send_in_flight = false;
+	if (c->state == NET_CONN_CLOSED) {
+		conn_maybe_free(c);
+		return;
+	}
+	if (op->err != SL_OK) {
+		SL_INFO(c->log_ctx, "closing connection: send failed: %s",
+		        strerror(op->errno_value));
+		net_conn_close(c, NULL);
+		return;
+	}
+	c->last_active_ms = sl_mono_ms();
+	size_t n = (size_t)op->res;
+	while (n > 0) {
+		struct net_slot *slot = slot_at(c, 0);
+		SL_ASSERT(slot->state == NET_SLOT_DONE);
+		size_t left = slot->resp.len - c->send_offset;
+		if (n < left) {
+			c->send_offset += n;
+			break;
+		}
+		n -= left;
+		c->send_offset = 0;
+		slot_release(slot);
+		c->head = (c->head + 1) % c->slot_count;
+		c->used--;
+	}
+	c->holds++;
+	conn_try_send(c);
+	conn_try_read(c);
+	c->holds--;
+	conn_maybe_free(c);
+}
+
+static void conn_try_send(struct net_conn *c)
+{
+	if (c->state == NET_CONN_CLOSED || c->send_in_flight)
+		return;
+	int count = 0;
+	for (unsigned i = 0; i < c->used; i++) {
+		struct net_slot *slot = slot_at(c, i);
+		if (slot->state == NET_SLOT_CLOSE && count == 0) {
+			net_conn_close(c, slot->close_reason);
+			return;
+		}
+		if (slot->state != NET_SLOT_DONE)
+			break;
+		size_t skip = i == 0 ? c->send_offset : 0;
+		c->iov[count].iov_base = slot->resp.data + skip;
+		c->iov[count].iov_len = slot->resp.len - skip;
+		count++;
+	}
+	if (count > 0) {
+		c->send_in_flight = true;
+		io_writev(c->srv->loop, &c->send_op, c->fd, c->iov, count, IO_OFFSET_NONE,
+		          send_done, c);
+		return;
+	}
+	if (c->state == NET_CONN_DRAINING && (c->used == 0 || (c->reading != NULL && c->used == 1)))
+		net_conn_close(c, NULL);
+}
+
+/* Common part of net_respond and net_respond_close. */
+static void slot_finish(struct net_slot *slot, enum net_slot_state state)
+{
+	struct net_conn *c = slot->conn;
+	SL_ASSERT(slot->state == NET_SLOT_DISPATCHED);
+	SL_ASSERT(c->handlers_outstanding > 0);
+	c->handlers_outstanding--;
+	slot->state = state;
+	c->holds++;
+	if (c->state != NET_CONN_CLOSED)
+		conn_try_send(c);
+	c->holds--;
+	conn_maybe_free(c);
+}
+
+void net_respond(struct net_request *req)
+{
+	struct net_slot *slot = (struct net_slot *)req;
+	struct net_conn *c = slot->conn;
+	SL_ASSERT(slot->resp.len >= 4);
+	if (sl_buf_err(&slot->resp) != SL_OK) {
+		slot->close_reason = "response larger than the response buffer limit";
+		slot_finish(slot, NET_SLOT_CLOSE);
+		return;
+	}
+	size_t body = slot->resp.len - 4;
+	SL_ASSERT(body <= INT32_MAX);
+	sl_store_be32(slot->resp.data, (uint32_t)body);
+	(void)c;
+	slot_finish(slot, NET_SLOT_DONE);
+}
+
+void net_respond_close(struct net_request *req, const char *reason)
+{
+	struct net_slot *slot = (struct net_slot *)req;
+	SL_ASSERT(reason != NULL);
+	/* Copied: the caller's string may not outlive this call. */
+	char *copy = sl_arena_strndup(&slot->arena, reason, strlen(reason));
+	slot->close_reason = copy != NULL ? copy : "request rejected";
+	slot_finish(slot, NET_SLOT_CLOSE);
+}

@@ -1,0 +1,114 @@
+/*
+ * net.h: the Kafka network server (L3; uses base and io).
+ *
+ * A net_server owns listening sockets and client connections on one io_loop. It frames
+ * requests (4-byte big-endian size, then the body), bounds them by request_max_bytes, and
+ * hands every complete frame to one dispatch callback registered by a higher layer (the
+ * broker); net never looks inside a frame. The callback answers later, possibly
+ * asynchronously, with net_respond() or net_respond_close(). Responses leave each connection
+ * strictly in request order, whatever order the handlers finish in.
+ *
+ * Invariants:
+ *   - At most inflight_max requests per connection are between "frame read" and "response
+ *     sent"; while that many are outstanding the connection stops reading (back-pressure).
+ *   - Each request owns an arena (decode/handle/encode) and a response buffer; both are reset
+ *     when the response has been sent, never earlier.
+ *   - Bad framing (size <= 0 or > request_max_bytes) closes that connection only, with one
+ *     log line naming the connection, the peer and the reason.
+ *   - No call blocks the loop; every socket operation goes through io.
+ */
+#ifndef SL_NET_H
+#define SL_NET_H
+
+#include "base.h"
+#include "io.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+
+struct net_server;
+struct net_request;
+
+/* Called once per complete request frame. The request (and everything it points to) is
+ * borrowed until the callee calls net_respond() or net_respond_close() for it, exactly once;
+ * that call may happen inside the callback or later from any other loop callback. */
+typedef void net_dispatch_fn(struct net_request *req, void *ctx);
+
+#define NET_PEER_MAX 64    /* "[ipv6]:port" */
+#define NET_LOG_CTX_MAX 96 /* "conn=<id> peer=<ip:port>" */
+
+struct net_request {
+	/* Read-only for the handler. */
+	uint64_t conn_id;
+	const char *log_ctx;  /* "conn=<id> peer=<ip:port>", valid while the request lives */
+	const char *listener; /* listener name ("PLAINTEXT", "CONTROLLER", "adopted") */
+	bool is_controller_listener;
+	const uint8_t *frame; /* the request body after the size prefix; in arena */
+	size_t frame_len;     /* > 0 and <= request_max_bytes */
+	/* For the handler. */
+	struct sl_arena *arena; /* request-lifetime memory; reset after the response is sent */
+	struct sl_buf *resp;    /* append the response header and body here (no size prefix) */
+};
+
+struct net_server_opts {
+	int32_t request_max_bytes; /* socket.request.max.bytes, > 0 */
+	int32_t max_connections;   /* max.connections, > 0 */
+	int64_t idle_ms;           /* connections.max.idle.ms; <= 0 disables idle closing */
+	int32_t send_buffer_bytes; /* SO_SNDBUF, -1 = OS default */
+	int32_t recv_buffer_bytes; /* SO_RCVBUF, -1 = OS default */
+	unsigned inflight_max;     /* per-connection pipelining limit; 0 = 32 */
+	size_t response_max_bytes; /* per response; 0 = 128 MiB */
+	int64_t stop_timeout_ms;   /* graceful stop: wait this long for responses; 0 = 5000 */
+	net_dispatch_fn *dispatch; /* required */
+	void *dispatch_ctx;
+};
+
+/* Creates a server on loop (borrowed; must outlive the server). Nothing listens yet. *out is
+ * owned by the caller and released with net_server_destroy(). SL_EINVAL on bad options. */
+enum sl_err net_server_create(struct io_loop *loop, const struct net_server_opts *opts,
+                              struct net_server **out) SL_MUST_USE;
+
+/* Binds and listens on host:port ("" = all interfaces, IPv6 and IPv4 when the kernel allows
+ * a dual-stack socket), SO_REUSEADDR, and starts accepting. port 0 picks a free port; the
+ * bound port is written to *bound_port (may be NULL). name is copied ("PLAINTEXT"...).
+ * Errors (SL_EADDRINUSE, SL_EINVAL for an unresolvable host, ...) write one line to err. */
+enum sl_err net_server_listen(struct net_server *s, const char *name, bool is_controller,
+                              const char *host, uint16_t port, uint16_t *bound_port, char *err,
+                              size_t err_len) SL_MUST_USE;
+
+/* Takes ownership of a connected socket (tests use socketpairs) and serves it as a client
+ * connection. peer names it in logs. Returns the connection id via *conn_id (may be NULL).
+ * SL_ELIMIT when max_connections is reached (fd is closed). */
+enum sl_err net_server_adopt(struct net_server *s, int fd, const char *peer,
+                             uint64_t *conn_id) SL_MUST_USE;
+
+/* Finishes a request: the response is req->resp's contents. Takes the request back. */
+void net_respond(struct net_request *req);
+/* Finishes a request without a response and closes its connection once every earlier
+ * response has been sent (Kafka closes on an unsupported version or a malformed request).
+ * reason is logged once with the connection context. */
+void net_respond_close(struct net_request *req, const char *reason);
+
+/* Begins a graceful stop: stop accepting, stop reading, send what is already answered
+ * (bounded by stop_timeout_ms), then close every connection. Idempotent. */
+void net_server_stop(struct net_server *s);
+/* True once a stop has finished: no connection, no listener and no io op left. */
+bool net_server_stopped(const struct net_server *s);
+/* Frees a server; it must be stopped (or never have listened nor adopted). */
+void net_server_destroy(struct net_server *s);
+
+/* Counters for tests and logs. */
+struct net_server_stats {
+	unsigned connections;         /* open now */
+	uint64_t accepted;            /* total accepted (including rejected over the limit) */
+	uint64_t rejected_over_limit; /* closed at once because of max_connections */
+	uint64_t closed_bad_frame;    /* closed because of a bad size prefix */
+	uint64_t closed_idle;         /* closed by connections.max.idle.ms */
+	uint64_t requests;            /* frames dispatched */
+};
+void net_server_stats(const struct net_server *s, struct net_server_stats *out);
+
+/* Address of listener i (in net_server_listen order): "host:port" with the bound port. */
+const char *net_server_listener_addr(const struct net_server *s, size_t i);
+
+#endif

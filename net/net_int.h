@@ -1,0 +1,146 @@
+/*
+ * net_int.h: private structures of the network server (the .c files of net/ only).
+ *
+ * Connection states:
+ *
+ *   OPEN ──(server stop)──> DRAINING ──(all answered responses sent / deadline)──┐
+ *     │                                                                          v
+ *     └──(EOF, error, bad frame, idle, close request, over limit)──────────> CLOSED
+ *
+ *   CLOSED: the socket is shut down; the connection is freed once no io op is in flight,
+ *   no handler holds one of its requests and no caller frame is using it (holds == 0).
+ *
+ * Request slots form a ring in request order: slots[head .. head+used) are in use. A slot is
+ * READING (its frame is being received straight into its arena), DISPATCHED (a handler owns
+ * it), DONE (response ready) or CLOSE (the handler asked to close after earlier responses).
+ * Only the head slots are ever sent, which is what keeps responses in request order.
+ */
+#ifndef SL_NET_INT_H
+#define SL_NET_INT_H
+
+#include "net.h"
+
+#include <sys/uio.h>
+
+#define NET_RBUF_BYTES (64 * 1024) /* per-connection read buffer for small frames */
+#define NET_LISTENERS_MAX 16
+#define NET_ARENA_CHUNK_BYTES 8192
+#define NET_ARENA_EXTRA_BYTES (32u << 20) /* handling budget beyond the frame itself */
+#define NET_RESP_KEEP_BYTES (1u << 20)    /* larger response buffers are freed after use */
+#define NET_ACCEPT_RETRY_MS 100
+#define NET_LISTEN_BACKLOG 512
+
+enum net_slot_state {
+	NET_SLOT_FREE,
+	NET_SLOT_READING,
+	NET_SLOT_DISPATCHED,
+	NET_SLOT_DONE,
+	NET_SLOT_CLOSE,
+};
+
+struct net_conn;
+
+struct net_slot {
+	struct net_request req; /* handed to the dispatch callback */
+	struct net_conn *conn;
+	enum net_slot_state state;
+	struct sl_arena arena;
+	struct sl_buf resp;  /* 4-byte size prefix, then what the handler appended */
+	uint8_t *frame_mem;  /* READING: destination of the frame body, in arena */
+	size_t frame_filled; /* READING: bytes of the body received so far */
+	size_t frame_size;
+	const char *close_reason; /* CLOSE */
+};
+
+enum net_conn_state { NET_CONN_OPEN, NET_CONN_DRAINING, NET_CONN_CLOSED };
+
+struct net_listener {
+	struct net_server *srv;
+	int fd;
+	char name[64];
+	char addr[NET_PEER_MAX];
+	bool is_controller;
+	bool closed;
+	bool accept_in_flight;
+	bool retry_in_flight;
+	bool cancel_in_flight;
+	struct io_op accept_op;
+	struct io_op retry_op;
+	struct io_op cancel_op;
+};
+
+struct net_conn {
+	struct net_server *srv;
+	struct net_conn *prev;
+	struct net_conn *next;
+	uint64_t id;
+	int fd;
+	enum net_conn_state state;
+	const char *listener_name;
+	bool is_controller;
+	char peer[NET_PEER_MAX];
+	char log_ctx[NET_LOG_CTX_MAX];
+	int64_t last_active_ms;
+	unsigned holds; /* caller frames using the connection; it is not freed while > 0 */
+
+	/* Read side: rbuf[rstart, rend) holds received bytes not yet framed. */
+	uint8_t *rbuf;
+	size_t rstart;
+	size_t rend;
+	struct net_slot *reading; /* slot receiving a frame body directly, or NULL */
+	bool recv_in_flight;
+	struct io_op recv_op;
+
+	/* Request slots (ring). */
+	struct net_slot *slots;
+	unsigned slot_count;
+	unsigned head;
+	unsigned used;
+	unsigned handlers_outstanding; /* slots in DISPATCHED */
+
+	/* Write side: send_slots head slots are in the writev in flight. */
+	bool send_in_flight;
+	struct io_op send_op;
+	struct iovec *iov;  /* slot_count entries */
+	size_t send_offset; /* bytes of the head slot's response already sent */
+
+	bool cancel_in_flight;
+	struct io_op cancel_op;
+};
+
+struct net_server {
+	struct io_loop *loop;
+	struct net_server_opts opts;
+	struct net_listener listeners[NET_LISTENERS_MAX];
+	size_t listener_count;
+	struct net_conn *conns; /* doubly linked list of open/closing connections */
+	unsigned conn_count;
+	uint64_t next_conn_id;
+	struct net_server_stats stats;
+
+	bool stopping;
+	int64_t stop_deadline_ms;
+	bool tick_in_flight;
+	bool tick_cancel_in_flight;
+	struct io_op tick_op;
+	struct io_op tick_cancel_op;
+};
+
+/* conn.c */
+enum sl_err net_conn_open(struct net_server *s, int fd, const char *listener_name,
+                          bool is_controller, const char *peer, uint64_t *conn_id) SL_MUST_USE;
+void net_conn_close(struct net_conn *c, const char *reason);
+void net_conn_drain(struct net_conn *c);
+/* server.c */
+void net_server_conn_gone(struct net_server *s, struct net_conn *c);
+void net_server_check_stopped(struct net_server *s);
+/* listener.c */
+enum sl_err net_listener_open(struct net_listener *l, const char *host, uint16_t port,
+                              uint16_t *bound_port, char *err, size_t err_len) SL_MUST_USE;
+void net_listener_start(struct net_listener *l);
+void net_listener_stop(struct net_listener *l);
+bool net_listener_idle(const struct net_listener *l);
+/* Formats a socket address as "ip:port" / "[ip6]:port". */
+void net_format_addr(const struct sockaddr *sa, char *out, size_t out_len);
+
+#endif

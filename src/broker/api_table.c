@@ -1,0 +1,58 @@
+/*
+ * api_table.c: the broker's API table, the single source of truth for both dispatch and the
+ * ranges ApiVersions advertises, so the two cannot drift apart.
+ *
+ * Invariant (checked at start-up by brk_api_table_check): each entry's [min, max] lies inside
+ * the wire definitions' range for its key, and keys are unique.
+ *
+ * Versions: old versions stay (kraft.md §7.3: kafka-python 2.0.2 probes with ApiVersions v0
+ * and Metadata v0; librdkafka needs min 0 advertised for feature detection).
+ */
+#include "brk_int.h"
+
+static const struct brk_api brk_api_table[] = {
+        {3, 0, 12, BRK_ON_BROKER, brk_handle_metadata},
+        {18, 0, 4, BRK_ON_BROKER | BRK_ON_CONTROLLER, brk_handle_api_versions},
+};
+
+const struct brk_api *brk_api_find(int16_t api_key)
+{
+	for (size_t i = 0; i < SL_ARRAY_LEN(brk_api_table); i++) {
+		if (brk_api_table[i].api_key == api_key)
+			return &brk_api_table[i];
+	}
+	return NULL;
+}
+
+void brk_api_table_check(void)
+{
+	for (size_t i = 0; i < SL_ARRAY_LEN(brk_api_table); i++) {
+		const struct brk_api *a = &brk_api_table[i];
+		const struct wire_api_info *info = wire_api_info(a->api_key);
+		SL_ASSERT(info != NULL);
+		SL_ASSERT(a->min_version >= info->min_version);
+		SL_ASSERT(a->max_version <= info->max_version);
+		SL_ASSERT(a->min_version <= a->max_version);
+		SL_ASSERT(a->handler != NULL);
+		SL_ASSERT(a->listeners != 0);
+		SL_ASSERT(brk_api_find(a->api_key) == a);
+	}
+}
+
+size_t brk_api_ranges(bool controller_listener, struct brk_api_range *out, size_t cap)
+{
+	unsigned want = controller_listener ? BRK_ON_CONTROLLER : BRK_ON_BROKER;
+	size_t n = 0;
+	for (size_t i = 0; i < SL_ARRAY_LEN(brk_api_table); i++) {
+		const struct brk_api *a = &brk_api_table[i];
+		if ((a->listeners & want) == 0)
+			continue;
+		if (n < cap) {
+			out[n].api_key = a->api_key;
+			out[n].min_version = a->min_version;
+			out[n].max_version = a->max_version;
+		}
+		n++;
+	}
+	return n;
+}

@@ -1,0 +1,46 @@
+/*
+ * main.c: the `sluice` binary. Dispatches to the sub-commands in tools/.
+ */
+#include "tools.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static void usage(FILE *out)
+{
+	fprintf(out, "usage: sluice <command> [options]\n"
+	             "\n"
+	             "commands:\n"
+	             "  storage random-uuid|format|info   prepare and inspect log directories\n"
+	             "  server start -c FILE              run a node (broker, controller or both)\n"
+	             "  dev                               format ./data if needed and run a\n"
+	             "                                    single-node cluster on localhost:9092\n"
+	             "\n"
+	             "Run `sluice <command> --help` for a command's options.\n");
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2) {
+		usage(stderr);
+		return 2;
+	}
+	const char *cmd = argv[1];
+	if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0 || strcmp(cmd, "help") == 0) {
+		usage(stdout);
+		return 0;
+	}
+	if (strcmp(cmd, "--version") == 0 || strcmp(cmd, "version") == 0) {
+		printf("sluice 0.1.0\n");
+		return 0;
+	}
+	if (strcmp(cmd, "storage") == 0)
+		return tools_storage_main(argc - 1, argv + 1);
+	if (strcmp(cmd, "server") == 0)
+		return tools_server_main(argc - 1, argv + 1);
+	if (strcmp(cmd, "dev") == 0)
+		return tools_dev_main(argc - 1, argv + 1);
+	fprintf(stderr, "sluice: unknown command '%s'\n\n", cmd);
+	usage(stderr);
+	return 2;
+}

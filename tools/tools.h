@@ -1,0 +1,16 @@
+/*
+ * tools.h: the `sluice` command-line sub-commands. Each takes the arguments after its own
+ * name (argv[0] is the sub-command name), prints errors on stderr and returns the process exit
+ * code (0 success, 1 failure, 2 usage error).
+ */
+#ifndef SL_TOOLS_H
+#define SL_TOOLS_H
+
+/* sluice storage random-uuid | format | info   (tools/storage_cmd.c) */
+int tools_storage_main(int argc, char **argv);
+/* sluice server start -c FILE [--override k=v]... (tools/server_cmd.c) */
+int tools_server_main(int argc, char **argv);
+/* sluice dev [--dir DIR] [--port N]              (tools/dev_cmd.c) */
+int tools_dev_main(int argc, char **argv);
+
+#endif
