@@ -24,13 +24,27 @@
 static void conn_try_read(struct net_conn *c);
 static void conn_try_send(struct net_conn *c);
 
-static void conn_check_invariants(const struct net_conn *c)
+void net_conn_check_invariants(const struct net_conn *c)
 {
 	SL_ASSERT(c->used <= c->slot_count);
 	SL_ASSERT(c->head < c->slot_count);
 	SL_ASSERT(c->rstart <= c->rend);
 	SL_ASSERT(c->rend <= NET_RBUF_BYTES);
-	SL_ASSERT(c->handlers_outstanding <= c->used);
+	unsigned dispatched = 0;
+	for (unsigned i = 0; i < c->slot_count; i++) {
+		const struct net_slot *slot = &c->slots[(c->head + i) % c->slot_count];
+		SL_ASSERT((slot->state != NET_SLOT_FREE) == (i < c->used));
+		if (slot->state == NET_SLOT_DISPATCHED)
+			dispatched++;
+		if (slot->state == NET_SLOT_READING) {
+			SL_ASSERT(slot == c->reading);
+			SL_ASSERT(i == c->used - 1); /* only the newest request can be incomplete */
+			SL_ASSERT(slot->frame_filled < slot->frame_size);
+		}
+	}
+	SL_ASSERT(dispatched == c->handlers_outstanding);
+	SL_ASSERT(c->reading == NULL || c->reading->state == NET_SLOT_READING);
+	SL_ASSERT(c->send_offset == 0 || c->used > 0);
 }
 
 static struct net_slot *slot_at(struct net_conn *c, unsigned i)
@@ -289,7 +303,7 @@ static void conn_try_read(struct net_conn *c)
 {
 	if (c->state != NET_CONN_OPEN || c->recv_in_flight)
 		return;
-	conn_check_invariants(c);
+	SL_DASSERT((net_conn_check_invariants(c), true));
 	/* Frames already buffered go first (they may have waited for a free slot). Callers
 	 * hold the connection, so a close inside a handler cannot free it under us. */
 	if (c->reading == NULL && !conn_parse(c))

@@ -108,6 +108,10 @@ struct net_server_stats {
 };
 void net_server_stats(const struct net_server *s, struct net_server_stats *out);
 
+/* Asserts the server's and every connection's invariants (slot ring, counts, buffers). For
+ * tests, after every step; O(connections x slots). */
+void net_server_check_invariants(const struct net_server *s);
+
 /* Address of listener i (in net_server_listen order): "host:port" with the bound port. */
 const char *net_server_listener_addr(const struct net_server *s, size_t i);
 

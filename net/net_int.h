@@ -131,6 +131,7 @@ enum sl_err net_conn_open(struct net_server *s, int fd, const char *listener_nam
                           bool is_controller, const char *peer, uint64_t *conn_id) SL_MUST_USE;
 void net_conn_close(struct net_conn *c, const char *reason);
 void net_conn_drain(struct net_conn *c);
+void net_conn_check_invariants(const struct net_conn *c);
 /* server.c */
 void net_server_conn_gone(struct net_server *s, struct net_conn *c);
 void net_server_check_stopped(struct net_server *s);

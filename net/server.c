@@ -234,6 +234,21 @@ void net_server_stats(const struct net_server *s, struct net_server_stats *out)
 	out->connections = s->conn_count;
 }
 
+void net_server_check_invariants(const struct net_server *s)
+{
+	unsigned n = 0;
+	for (const struct net_conn *c = s->conns; c != NULL; c = c->next) {
+		SL_ASSERT(c->srv == s);
+		SL_ASSERT(c->prev == NULL || c->prev->next == c);
+		SL_ASSERT(c->next == NULL || c->next->prev == c);
+		SL_ASSERT(!s->stopping || c->state != NET_CONN_OPEN);
+		net_conn_check_invariants(c);
+		n++;
+	}
+	SL_ASSERT(n == s->conn_count);
+	SL_ASSERT(s->listener_count <= NET_LISTENERS_MAX);
+}
+
 const char *net_server_listener_addr(const struct net_server *s, size_t i)
 {
 	SL_ASSERT(i < s->listener_count);

@@ -176,13 +176,14 @@ static enum sl_err batches_check(const uint8_t *p, size_t len, size_t *bad_at)
 	return SL_OK;
 }
 
-enum sl_err stor_checkpoint_write(const char *path, const uint8_t *batches, size_t len,
-                                  char *err, size_t err_len)
+enum sl_err stor_checkpoint_write(const char *path, const uint8_t *batches, size_t len, char *err,
+                                  size_t err_len)
 {
 	SL_ASSERT(path != NULL);
 	size_t bad_at = 0;
 	if (batches_check(batches, len, &bad_at) != SL_OK) {
-		set_err(err, err_len, "refusing to write %s: invalid batch at byte %zu", path, bad_at);
+		set_err(err, err_len, "refusing to write %s: invalid batch at byte %zu", path,
+		        bad_at);
 		return SL_EINVAL;
 	}
 	return stor_file_write_atomic(path, batches, len, err, err_len);

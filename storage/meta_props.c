@@ -50,8 +50,8 @@ static bool parse_i32(const char *s, int32_t *out)
 }
 
 /* Fills out from a parsed property set (MetaProperties.Builder(Properties).build()). */
-static enum sl_err meta_from_props(const struct sl_props *p, struct stor_meta_props *out,
-                                   char *err, size_t err_len)
+static enum sl_err meta_from_props(const struct sl_props *p, struct stor_meta_props *out, char *err,
+                                   size_t err_len)
 {
 	memset(out, 0, sizeof(*out));
 	out->node_id = -1;
@@ -248,12 +248,12 @@ void stor_meta_props_describe(const struct stor_meta_props *mp, char *out, size_
 		return;
 	size_t n = 0;
 	out[0] = '\0';
-#define DESCRIBE_PUT(...)                                                       \
-	do {                                                                    \
-		if (n < out_len) {                                              \
-			int k = snprintf(out + n, out_len - n, __VA_ARGS__);    \
-			n += k > 0 ? (size_t)k : 0;                             \
-		}                                                               \
+#define DESCRIBE_PUT(...)                                                    \
+	do {                                                                 \
+		if (n < out_len) {                                           \
+			int k = snprintf(out + n, out_len - n, __VA_ARGS__); \
+			n += k > 0 ? (size_t)k : 0;                          \
+		}                                                            \
 	} while (0)
 	const char *sep = "";
 	DESCRIBE_PUT("{");

@@ -76,8 +76,8 @@ void stor_meta_props_describe(const struct stor_meta_props *mp, char *out, size_
 
 /* Writes already-built batches (concatenated, each a valid RecordBatch v2) to path with
  * stor_file_write_atomic. SL_EINVAL if the bytes are not a sequence of valid batches. */
-enum sl_err stor_checkpoint_write(const char *path, const uint8_t *batches, size_t len,
-                                  char *err, size_t err_len) SL_MUST_USE;
+enum sl_err stor_checkpoint_write(const char *path, const uint8_t *batches, size_t len, char *err,
+                                  size_t err_len) SL_MUST_USE;
 
 /* Reads path into out (appended; out's max_bytes bounds the size) and checks that the file
  * is a sequence of valid batches (CRC, lengths, counts). Iterate it with stor_batch_parse.

@@ -9,6 +9,7 @@
  * every run; use `sluice server start` for a hand-written config.
  */
 #include "tools.h"
+#include "tools_int.h"
 
 #include "base.h"
 #include "config.h"
@@ -22,10 +23,6 @@
 
 #define DEV_MAX_OVERRIDES 128
 #define DEV_CONTROLLER_PORT_OFFSET 1000
-
-/* server_cmd.c */
-int tools_run_node(const char *config_path, const struct node_override *overrides,
-                   size_t override_count);
 
 static void dev_usage(FILE *out)
 {

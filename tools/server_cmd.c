@@ -6,6 +6,7 @@
  * line on stderr and exit code 1; a usage error is exit code 2.
  */
 #include "tools.h"
+#include "tools_int.h"
 
 #include "config.h"
 #include "node.h"
@@ -30,11 +31,6 @@ static void server_usage(FILE *out)
 	        "  --override key=value     set a config key, after the file (repeatable)\n"
 	        "  -h, --help               show this help\n");
 }
-
-/* Loads the config and runs the node; returns the exit code. Shared with `sluice dev`
- * (declared in both files: tools.h belongs to the CLI front end). */
-int tools_run_node(const char *config_path, const struct node_override *overrides,
-                   size_t override_count);
 
 int tools_run_node(const char *config_path, const struct node_override *overrides,
                    size_t override_count)

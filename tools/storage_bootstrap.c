@@ -21,12 +21,12 @@
 /* ---- metadata.version and features (kraft.md §10) -------------------------------------- */
 
 static const struct tools_release releases[] = {
-	{"3.0-IV1", 1, true},  {"3.1-IV0", 2, true},  {"3.2-IV0", 3, true},  {"3.3-IV0", 4, true},
-	{"3.3-IV1", 5, true},  {"3.3-IV2", 6, true},  {"3.3-IV3", 7, true},  {"3.4-IV0", 8, true},
-	{"3.5-IV0", 9, true},  {"3.5-IV1", 10, true}, {"3.5-IV2", 11, true}, {"3.6-IV0", 12, true},
-	{"3.6-IV1", 13, true}, {"3.6-IV2", 14, true}, {"3.7-IV0", 15, true}, {"3.7-IV1", 16, true},
-	{"3.7-IV2", 17, true}, {"3.7-IV3", 18, true}, {"3.7-IV4", 19, true}, {"3.8-IV0", 20, true},
-	{"3.9-IV0", 21, true}, {"4.0-IV0", 22, true}, {"4.0-IV1", 23, false},
+        {"3.0-IV1", 1, true},  {"3.1-IV0", 2, true},  {"3.2-IV0", 3, true},   {"3.3-IV0", 4, true},
+        {"3.3-IV1", 5, true},  {"3.3-IV2", 6, true},  {"3.3-IV3", 7, true},   {"3.4-IV0", 8, true},
+        {"3.5-IV0", 9, true},  {"3.5-IV1", 10, true}, {"3.5-IV2", 11, true},  {"3.6-IV0", 12, true},
+        {"3.6-IV1", 13, true}, {"3.6-IV2", 14, true}, {"3.7-IV0", 15, true},  {"3.7-IV1", 16, true},
+        {"3.7-IV2", 17, true}, {"3.7-IV3", 18, true}, {"3.7-IV4", 19, true},  {"3.8-IV0", 20, true},
+        {"3.9-IV0", 21, true}, {"4.0-IV0", 22, true}, {"4.0-IV1", 23, false},
 };
 #define MV_MIN_BOOTSTRAP 4 /* 3.3-IV0 */
 #define MV_LATEST_PRODUCTION 22
@@ -39,9 +39,9 @@ struct feature_def {
 };
 
 static const struct feature_def feature_defs[TOOLS_FEATURE_COUNT] = {
-	{"group.version", 1, 22},
-	{"kraft.version", 1, 0},
-	{"transaction.version", 2, 0},
+        {"group.version", 1, 22},
+        {"kraft.version", 1, 0},
+        {"transaction.version", 2, 0},
 };
 
 /* "3.9-IV0", or "3.9" = the last IV of that release. */
@@ -70,8 +70,7 @@ static const struct tools_release *release_by_level(int64_t level)
 
 /* ---- initial controllers (Kafka's DynamicVoter / DynamicVoters) -------------------------- */
 
-static bool parse_int_range(const char *p, size_t n, long long min, long long max,
-                            long long *out)
+static bool parse_int_range(const char *p, size_t n, long long min, long long max, long long *out)
 {
 	char buf[24];
 	if (n == 0 || n >= sizeof(buf))
@@ -171,7 +170,8 @@ int tools_voters_parse(const char *s, struct tools_voters *out)
 			}
 			for (size_t i = 0; i < out->count; i++) {
 				if (out->v[i].id == v->id) {
-					fprintf(stderr, "Node id %d was specified more than once.\n",
+					fprintf(stderr,
+					        "Node id %d was specified more than once.\n",
 					        (int)v->id);
 					return 1;
 				}
@@ -202,7 +202,8 @@ const struct tools_voter *tools_voters_find(const struct tools_voters *d, int32_
 static int feature_index(const char *name, size_t n)
 {
 	for (size_t i = 0; i < SL_ARRAY_LEN(feature_defs); i++) {
-		if (strlen(feature_defs[i].name) == n && strncmp(feature_defs[i].name, name, n) == 0)
+		if (strlen(feature_defs[i].name) == n &&
+		    strncmp(feature_defs[i].name, name, n) == 0)
 			return (int)i;
 	}
 	return -1;
@@ -213,10 +214,11 @@ static int feature_arg(const char *spec, struct tools_features *f, long long *mv
 {
 	const char *eq = strchr(spec, '=');
 	long long level;
-	if (eq == NULL || eq == spec || !parse_int_range(eq + 1, strlen(eq + 1), 0, INT16_MAX,
-	                                                 &level)) {
-		fprintf(stderr, "Invalid feature specification '%s': expected NAME=LEVEL with a "
-		                "non-negative level.\n",
+	if (eq == NULL || eq == spec ||
+	    !parse_int_range(eq + 1, strlen(eq + 1), 0, INT16_MAX, &level)) {
+		fprintf(stderr,
+		        "Invalid feature specification '%s': expected NAME=LEVEL with a "
+		        "non-negative level.\n",
 		        spec);
 		return 1;
 	}
@@ -227,14 +229,16 @@ static int feature_arg(const char *spec, struct tools_features *f, long long *mv
 	}
 	int i = feature_index(spec, n);
 	if (i < 0) {
-		fprintf(stderr, "Unsupported feature: %.*s. Supported features are: group.version, "
-		                "kraft.version, metadata.version, transaction.version\n",
+		fprintf(stderr,
+		        "Unsupported feature: %.*s. Supported features are: group.version, "
+		        "kraft.version, metadata.version, transaction.version\n",
 		        (int)n, spec);
 		return 1;
 	}
 	if (level > feature_defs[i].max_level) {
-		fprintf(stderr, "Unsupported level %lld of feature %s: supported levels are 0-%d.\n",
-		        level, feature_defs[i].name, (int)feature_defs[i].max_level);
+		fprintf(stderr,
+		        "Unsupported level %lld of feature %s: supported levels are 0-%d.\n", level,
+		        feature_defs[i].name, (int)feature_defs[i].max_level);
 		return 1;
 	}
 	f->level[i] = (int16_t)level;
@@ -257,7 +261,8 @@ static int resolve_mv(const char *release, const struct node_config *c, long lon
 	if (name != NULL) {
 		f->mv = release_by_name(name);
 		if (f->mv == NULL) {
-			fprintf(stderr, "Unknown metadata.version '%s'. Supported metadata.version are: ",
+			fprintf(stderr,
+			        "Unknown metadata.version '%s'. Supported metadata.version are: ",
 			        name);
 			for (size_t i = 0; i < SL_ARRAY_LEN(releases); i++)
 				fprintf(stderr, "%s%s", i ? ", " : "", releases[i].name);
@@ -274,8 +279,9 @@ static int resolve_mv(const char *release, const struct node_config *c, long lon
 		f->mv = release_by_level(MV_LATEST_PRODUCTION);
 	}
 	if (f->mv->level < MV_MIN_BOOTSTRAP) {
-		fprintf(stderr, "metadata.version %s is too old to be supported. The minimum is "
-		                "3.3-IV0.\n",
+		fprintf(stderr,
+		        "metadata.version %s is too old to be supported. The minimum is "
+		        "3.3-IV0.\n",
 		        f->mv->name);
 		return 1;
 	}
@@ -303,21 +309,24 @@ int tools_features_resolve(const char *const *specs, size_t spec_count, const ch
 	if (!f->given[k])
 		f->level[k] = dynamic ? 1 : 0;
 	if (dynamic && f->level[k] < 1) {
-		fprintf(stderr, "Cannot set kraft.version to %d if KIP-853 configuration is present. "
-		                "Try removing the --feature flag for kraft.version.\n",
+		fprintf(stderr,
+		        "Cannot set kraft.version to %d if KIP-853 configuration is present. "
+		        "Try removing the --feature flag for kraft.version.\n",
 		        (int)f->level[k]);
 		return 1;
 	}
 	if (!dynamic && f->level[k] > 0) {
-		fprintf(stderr, "Cannot set kraft.version to %d unless KIP-853 configuration is "
-		                "present. Try removing the --feature flag for kraft.version.\n",
+		fprintf(stderr,
+		        "Cannot set kraft.version to %d unless KIP-853 configuration is "
+		        "present. Try removing the --feature flag for kraft.version.\n",
 		        (int)f->level[k]);
 		return 1;
 	}
 	for (size_t i = 0; i < SL_ARRAY_LEN(feature_defs); i++) {
 		if (f->level[i] > 0 && f->mv->level < feature_defs[i].min_mv_for_level1) {
-			fprintf(stderr, "%s could not be set to %d because it depends on "
-			                "metadata.version level %d\n",
+			fprintf(stderr,
+			        "%s could not be set to %d because it depends on "
+			        "metadata.version level %d\n",
 			        feature_defs[i].name, (int)f->level[i],
 			        (int)feature_defs[i].min_mv_for_level1);
 			return 1;
@@ -375,7 +384,7 @@ static enum sl_err header_msg(struct sl_buf *m, int64_t last_contained_ms)
 /* bootstrap.checkpoint: header, FeatureLevelRecords (metadata.version first, then the other
  * features with level > 0 by name, never kraft.version), footer. */
 enum sl_err tools_bootstrap_build(struct sl_buf *out, const struct tools_features *f,
-                                   int64_t now_ms)
+                                  int64_t now_ms)
 {
 	struct sl_buf vals[1 + SL_ARRAY_LEN(feature_defs)];
 	struct stor_record_in recs[1 + SL_ARRAY_LEN(feature_defs)];
@@ -425,8 +434,7 @@ enum sl_err tools_bootstrap_build(struct sl_buf *out, const struct tools_feature
 
 /* The 0-0 bootstrap snapshot: [header, KRaftVersionRecord, VotersRecord] + [footer]. */
 enum sl_err tools_snapshot_build(struct sl_buf *out, const struct tools_voters *dv,
-                                  const char *listener_name, int16_t kraft_version,
-                                  int64_t now_ms)
+                                 const char *listener_name, int16_t kraft_version, int64_t now_ms)
 {
 	struct sl_buf m[3];
 	for (size_t i = 0; i < 3; i++)
@@ -469,7 +477,6 @@ enum sl_err tools_snapshot_build(struct sl_buf *out, const struct tools_voters *
 		e = footer_batch(out, 3, now_ms);
 	return e;
 }
-
 
 int16_t tools_features_kraft_version(const struct tools_features *f)
 {

@@ -60,15 +60,15 @@ struct opt_def {
 };
 
 static const struct opt_def format_options[] = {
-	{"config", 'c', true, OPT_CONFIG},
-	{"cluster-id", 't', true, OPT_CLUSTER_ID},
-	{"ignore-formatted", 'g', false, OPT_IGNORE},
-	{"standalone", 's', false, OPT_STANDALONE},
-	{"initial-controllers", 'I', true, OPT_INITIAL},
-	{"no-initial-controllers", 'N', false, OPT_NO_INITIAL},
-	{"release-version", 'r', true, OPT_RELEASE},
-	{"feature", 'f', true, OPT_FEATURE},
-	{"override", 0, true, OPT_OVERRIDE},
+        {"config", 'c', true, OPT_CONFIG},
+        {"cluster-id", 't', true, OPT_CLUSTER_ID},
+        {"ignore-formatted", 'g', false, OPT_IGNORE},
+        {"standalone", 's', false, OPT_STANDALONE},
+        {"initial-controllers", 'I', true, OPT_INITIAL},
+        {"no-initial-controllers", 'N', false, OPT_NO_INITIAL},
+        {"release-version", 'r', true, OPT_RELEASE},
+        {"feature", 'f', true, OPT_FEATURE},
+        {"override", 0, true, OPT_OVERRIDE},
 };
 
 static void usage_main(FILE *out)
@@ -85,9 +85,10 @@ static void usage_main(FILE *out)
 
 static void usage_random_uuid(FILE *out)
 {
-	fprintf(out, "usage: sluice storage random-uuid\n"
-	             "\n"
-	             "Prints a random Kafka Uuid (22 base64url characters) to use as cluster id.\n");
+	fprintf(out,
+	        "usage: sluice storage random-uuid\n"
+	        "\n"
+	        "Prints a random Kafka Uuid (22 base64url characters) to use as cluster id.\n");
 }
 
 static void usage_format(FILE *out)
@@ -99,11 +100,13 @@ static void usage_format(FILE *out)
 	        "log.dirs and metadata.log.dir.\n"
 	        "\n"
 	        "  -c, --config FILE               server properties file (required)\n"
-	        "  -t, --cluster-id ID             cluster id (required; -t=ID if it starts with -)\n"
+	        "  -t, --cluster-id ID             cluster id (required; -t=ID if it starts with "
+	        "-)\n"
 	        "  -g, --ignore-formatted          skip directories that are already formatted\n"
 	        "  -r, --release-version V         initial metadata.version, e.g. 3.9 or 3.9-IV0\n"
 	        "                                  (default 4.0-IV0)\n"
-	        "  -f, --feature NAME=LEVEL        initial feature level (repeatable): group.version,\n"
+	        "  -f, --feature NAME=LEVEL        initial feature level (repeatable): "
+	        "group.version,\n"
 	        "                                  kraft.version, transaction.version,\n"
 	        "                                  metadata.version (not with -r)\n"
 	        "  -s, --standalone                a one-voter dynamic quorum of this controller\n"
@@ -115,11 +118,12 @@ static void usage_format(FILE *out)
 
 static void usage_info(FILE *out)
 {
-	fprintf(out, "usage: sluice storage info -c FILE [--override KEY=VALUE]...\n"
-	             "\n"
-	             "Describes the directories of log.dirs and metadata.log.dir: whether they are\n"
-	             "formatted and with which cluster id, node id and directory id. Exits 1 if a\n"
-	             "problem is found.\n");
+	fprintf(out,
+	        "usage: sluice storage info -c FILE [--override KEY=VALUE]...\n"
+	        "\n"
+	        "Describes the directories of log.dirs and metadata.log.dir: whether they are\n"
+	        "formatted and with which cluster id, node id and directory id. Exits 1 if a\n"
+	        "problem is found.\n");
 }
 
 static int usage_error(const char *cmd, const char *fmt, ...) SL_PRINTF(2, 3);
@@ -271,8 +275,9 @@ static int load_config(const struct format_opts *o, struct node_config *c, bool 
 		bool legacy = roles == NULL || strspn(roles, " \t,") == strlen(roles);
 		sl_props_free(&raw);
 		if (legacy) {
-			fprintf(stderr, "The configuration file appears to be for a legacy cluster. "
-			                "%s only supported for clusters in KRaft mode.\n",
+			fprintf(stderr,
+			        "The configuration file appears to be for a legacy cluster. "
+			        "%s only supported for clusters in KRaft mode.\n",
 			        formatting ? "Formatting is" : "Sluice is");
 			return 1;
 		}
@@ -349,16 +354,18 @@ static int plan_quorum(struct format_plan *p)
 		return rc;
 	p->dynamic = o->standalone || o->initial_controllers != NULL;
 	if (p->dynamic && c->voter_count > 0) {
-		fprintf(stderr, "--standalone and --initial-controllers set up a dynamic quorum and "
-		                "cannot be used when controller.quorum.voters (a static quorum) is "
-		                "set; use controller.quorum.bootstrap.servers instead.\n");
+		fprintf(stderr,
+		        "--standalone and --initial-controllers set up a dynamic quorum and "
+		        "cannot be used when controller.quorum.voters (a static quorum) is "
+		        "set; use controller.quorum.bootstrap.servers instead.\n");
 		return 1;
 	}
 	if ((c->roles & NODE_ROLE_CONTROLLER) && c->voter_count == 0 && !p->dynamic &&
 	    !o->no_initial_controllers) {
-		fprintf(stderr, "Because controller.quorum.voters is not set on this controller, you "
-		                "must specify one of the following: --standalone, "
-		                "--initial-controllers, or --no-initial-controllers.\n");
+		fprintf(stderr,
+		        "Because controller.quorum.voters is not set on this controller, you "
+		        "must specify one of the following: --standalone, "
+		        "--initial-controllers, or --no-initial-controllers.\n");
 		return 1;
 	}
 	return -1;
@@ -388,8 +395,9 @@ static int plan_dirs(struct format_plan *p)
 	for (size_t i = 0; i < n; i++) {
 		if (ens->status[i] == NODE_DIR_FORMATTED && formatted++ == 0 &&
 		    !p->o->ignore_formatted) {
-			fprintf(stderr, "Log directory %s is already formatted. Use --ignore-formatted "
-			                "to ignore this directory and format the others.\n",
+			fprintf(stderr,
+			        "Log directory %s is already formatted. Use --ignore-formatted "
+			        "to ignore this directory and format the others.\n",
 			        ens->dirs[i]);
 			return 1;
 		}
@@ -397,7 +405,8 @@ static int plan_dirs(struct format_plan *p)
 	}
 	for (size_t i = 0; i < n; i++) {
 		if (ens->status[i] == NODE_DIR_ERROR)
-			printf("I/O error trying to read log directory %s. Ignoring...\n", ens->dirs[i]);
+			printf("I/O error trying to read log directory %s. Ignoring...\n",
+			       ens->dirs[i]);
 	}
 	if (empty == 0 && formatted == 0) {
 		fprintf(stderr, "No available log directories to format.\n");
@@ -446,7 +455,8 @@ static int format_dir(struct format_plan *p, size_t i)
 {
 	const char *dir = p->ens.dirs[i];
 	bool meta = strcmp(dir, p->c->metadata_log_dir) == 0;
-	const struct tools_voter *self = p->dynamic ? tools_voters_find(&p->dv, p->c->node_id) : NULL;
+	const struct tools_voter *self =
+	        p->dynamic ? tools_voters_find(&p->dv, p->c->node_id) : NULL;
 	const char *type = !meta          ? "data directory"
 	                   : !p->dynamic  ? "metadata directory"
 	                   : self != NULL ? "dynamic metadata voter directory"
@@ -540,8 +550,9 @@ static int cmd_format(int argc, char **argv)
 	if (o.cluster_id == NULL)
 		return usage_error("format", "the option %s is required", "--cluster-id/-t");
 	if (o.standalone + (o.initial_controllers != NULL) + o.no_initial_controllers > 1)
-		return usage_error("format", "%s are mutually exclusive",
-		                   "--standalone, --initial-controllers and --no-initial-controllers");
+		return usage_error(
+		        "format", "%s are mutually exclusive",
+		        "--standalone, --initial-controllers and --no-initial-controllers");
 	struct node_config *c = calloc(1, sizeof(*c));
 	struct format_plan *p = calloc(1, sizeof(*p));
 	if (c == NULL || p == NULL) {
@@ -644,8 +655,8 @@ static void info_print(const struct info_report *r)
 }
 
 static const struct opt_def info_options[] = {
-	{"config", 'c', true, OPT_CONFIG},
-	{"override", 0, true, OPT_OVERRIDE},
+        {"config", 'c', true, OPT_CONFIG},
+        {"override", 0, true, OPT_OVERRIDE},
 };
 
 static int cmd_info(int argc, char **argv)
@@ -669,8 +680,9 @@ static int cmd_info(int argc, char **argv)
 		for (size_t i = 0; i < n; i++)
 			info_dir(r, ens, i);
 		if (r->have_meta && r->meta.version == 0)
-			info_problem(r, "The configuration file appears to be for a cluster in KRaft "
-			                "mode, but the directories are formatted for legacy mode.");
+			info_problem(r,
+			             "The configuration file appears to be for a cluster in KRaft "
+			             "mode, but the directories are formatted for legacy mode.");
 		info_print(r);
 		rc = r->problem_count > 0 ? 1 : 0;
 	}

@@ -60,8 +60,9 @@ struct node_config {
 	char inter_broker_listener_name[NODE_NAME_MAX];
 	struct node_voter voters[NODE_MAX_VOTERS]; /* controller.quorum.voters */
 	size_t voter_count;
-	char bootstrap_servers[NODE_MAX_VOTERS][NODE_HOST_MAX]; /* controller.quorum.bootstrap.servers,
-	                                                           "host:port" */
+	char bootstrap_servers[NODE_MAX_VOTERS]
+	                      [NODE_HOST_MAX]; /* controller.quorum.bootstrap.servers,
+	                                          "host:port" */
 	size_t bootstrap_server_count;
 	char log_dirs[NODE_MAX_DIRS][NODE_PATH_MAX];
 	size_t log_dir_count;
@@ -82,34 +83,35 @@ struct node_config {
 	int32_t min_insync_replicas;        /* min.insync.replicas, 1 */
 
 	/* Log (ServerLogConfigs); used by the storage engine. */
-	int32_t log_segment_bytes;           /* log.segment.bytes, 1073741824 */
-	int64_t log_roll_ms;                 /* log.roll.ms, else log.roll.hours (168) */
-	int64_t log_retention_ms;            /* log.retention.ms, else .minutes, else .hours (168);
-	                                        -1 = unlimited */
-	int64_t log_retention_bytes;         /* log.retention.bytes, -1 = unlimited */
+	int32_t log_segment_bytes;   /* log.segment.bytes, 1073741824 */
+	int64_t log_roll_ms;         /* log.roll.ms, else log.roll.hours (168) */
+	int64_t log_retention_ms;    /* log.retention.ms, else .minutes, else .hours (168);
+	                                -1 = unlimited */
+	int64_t log_retention_bytes; /* log.retention.bytes, -1 = unlimited */
 	int64_t log_retention_check_interval_ms; /* log.retention.check.interval.ms, 300000 */
-	int32_t log_index_interval_bytes;    /* log.index.interval.bytes, 4096 */
-	int32_t log_index_size_max_bytes;    /* log.index.size.max.bytes, 10485760 */
-	int64_t log_flush_interval_messages; /* log.flush.interval.messages, INT64_MAX */
-	int64_t log_flush_interval_ms;       /* log.flush.interval.ms, INT64_MAX when unset */
-	int32_t message_max_bytes;           /* message.max.bytes, 1048588 */
+	int32_t log_index_interval_bytes;        /* log.index.interval.bytes, 4096 */
+	int32_t log_index_size_max_bytes;        /* log.index.size.max.bytes, 10485760 */
+	int64_t log_flush_interval_messages;     /* log.flush.interval.messages, INT64_MAX */
+	int64_t log_flush_interval_ms;           /* log.flush.interval.ms, INT64_MAX when unset */
+	int32_t message_max_bytes;               /* message.max.bytes, 1048588 */
 
 	/* Replication and internal topics (ReplicationConfigs, coordinator configs). */
-	int64_t replica_lag_time_max_ms;                 /* replica.lag.time.max.ms, 30000 */
-	bool unclean_leader_election_enable;             /* unclean.leader.election.enable, false */
-	bool auto_leader_rebalance_enable;               /* auto.leader.rebalance.enable, true */
-	bool delete_topic_enable;                        /* delete.topic.enable, true */
-	int16_t offsets_topic_replication_factor;        /* offsets.topic.replication.factor, 3 */
-	int32_t offsets_topic_num_partitions;            /* offsets.topic.num.partitions, 50 */
+	int64_t replica_lag_time_max_ms;          /* replica.lag.time.max.ms, 30000 */
+	bool unclean_leader_election_enable;      /* unclean.leader.election.enable, false */
+	bool auto_leader_rebalance_enable;        /* auto.leader.rebalance.enable, true */
+	bool delete_topic_enable;                 /* delete.topic.enable, true */
+	int16_t offsets_topic_replication_factor; /* offsets.topic.replication.factor, 3 */
+	int32_t offsets_topic_num_partitions;     /* offsets.topic.num.partitions, 50 */
 	int16_t transaction_state_log_replication_factor; /* ...replication.factor, 3 */
-	int32_t transaction_state_log_min_isr;           /* transaction.state.log.min.isr, 2 */
-	int32_t transaction_state_log_num_partitions;    /* ...num.partitions, 50 */
-	int32_t group_initial_rebalance_delay_ms;        /* group.initial.rebalance.delay.ms, 3000 */
+	int32_t transaction_state_log_min_isr;            /* transaction.state.log.min.isr, 2 */
+	int32_t transaction_state_log_num_partitions;     /* ...num.partitions, 50 */
+	int32_t group_initial_rebalance_delay_ms; /* group.initial.rebalance.delay.ms, 3000 */
 
 	/* KRaft quorum (QuorumConfig). */
 	int32_t quorum_election_timeout_ms;     /* controller.quorum.election.timeout.ms, 1000 */
 	int32_t quorum_fetch_timeout_ms;        /* controller.quorum.fetch.timeout.ms, 2000 */
-	int32_t quorum_election_backoff_max_ms; /* controller.quorum.election.backoff.max.ms, 1000 */
+	int32_t quorum_election_backoff_max_ms; /* controller.quorum.election.backoff.max.ms, 1000
+	                                         */
 	int32_t quorum_append_linger_ms;        /* controller.quorum.append.linger.ms, 25 */
 	int32_t quorum_request_timeout_ms;      /* controller.quorum.request.timeout.ms, 2000 */
 	int32_t quorum_retry_backoff_ms;        /* controller.quorum.retry.backoff.ms, 20 */
@@ -126,10 +128,10 @@ struct node_config {
 	int32_t metadata_max_idle_interval_ms;  /* metadata.max.idle.interval.ms, 500; 0 = off */
 	int64_t metadata_snapshot_max_new_record_bytes; /* metadata.log.max.record.bytes.between.
 	                                                   snapshots, 20971520 */
-	int64_t metadata_snapshot_max_interval_ms; /* metadata.log.max.snapshot.interval.ms,
-	                                              3600000; 0 = off */
-	int64_t metadata_max_retention_bytes;      /* metadata.max.retention.bytes, 104857600 */
-	int64_t metadata_max_retention_ms;         /* metadata.max.retention.ms, 604800000 */
+	int64_t metadata_snapshot_max_interval_ms;      /* metadata.log.max.snapshot.interval.ms,
+	                                                   3600000; 0 = off */
+	int64_t metadata_max_retention_bytes; /* metadata.max.retention.bytes, 104857600 */
+	int64_t metadata_max_retention_ms;    /* metadata.max.retention.ms, 604800000 */
 
 	/* Used by `storage format`. */
 	bool unstable_feature_versions_enable;  /* unstable.feature.versions.enable, false */
@@ -204,7 +206,8 @@ const struct node_listener *node_config_broker_listener(const struct node_config
 /* Result of checking the formatted directories. */
 struct node_dirs_state {
 	char cluster_id[STOR_CLUSTER_ID_MAX];
-	struct sl_uuid directory_ids[NODE_MAX_DIRS + 1]; /* parallel to log_dirs, then metadata dir */
+	struct sl_uuid
+	        directory_ids[NODE_MAX_DIRS + 1]; /* parallel to log_dirs, then metadata dir */
 };
 
 /* Checks every dir in log.dirs ∪ metadata.log.dir the way Kafka does at start-up: each has a

@@ -75,8 +75,9 @@ static enum sl_err parse_roles(struct cfg_ctx *x)
 		roles |= r;
 	}
 	if (roles == 0)
-		return cfg_fail(x, "Missing configuration `process.roles`: Sluice runs only in "
-		                   "KRaft mode; set it to broker, controller or broker,controller.");
+		return cfg_fail(x,
+		                "Missing configuration `process.roles`: Sluice runs only in "
+		                "KRaft mode; set it to broker, controller or broker,controller.");
 	x->c->roles = roles;
 	return SL_OK;
 }
@@ -251,9 +252,10 @@ static enum sl_err parse_map(struct cfg_ctx *x, struct proto_map *m)
 		struct cfg_tok proto = {colon ? colon + 1 : t.p, colon ? t.n - name.n - 1 : 0};
 		enum node_security_protocol p;
 		if (colon == NULL || !name_valid(name) || !proto_parse(proto, &p))
-			return cfg_bad(x, key, t.p, t.n,
-			               "Map entry must be of the form NAME:PROTOCOL with PROTOCOL one "
-			               "of PLAINTEXT, SSL, SASL_PLAINTEXT, SASL_SSL");
+			return cfg_bad(
+			        x, key, t.p, t.n,
+			        "Map entry must be of the form NAME:PROTOCOL with PROTOCOL one "
+			        "of PLAINTEXT, SSL, SASL_PLAINTEXT, SASL_SSL");
 		if (m->count == MAP_MAX)
 			return cfg_bad(x, key, v, strlen(v), "at most %d entries are supported",
 			               MAP_MAX);
@@ -362,10 +364,11 @@ static enum sl_err parse_listener_list(struct cfg_ctx *x, const char *key,
 			               NODE_MAX_LISTENERS);
 		struct node_listener *l = &out[*count];
 		if (!parse_listener(t, l))
-			return cfg_bad(x, key, t.p, t.n,
-			               "Unable to parse %.*s to a listener: expected NAME://host:port "
-			               "(IPv6 host in [brackets], empty host = all interfaces)",
-			               (int)t.n, t.p);
+			return cfg_bad(
+			        x, key, t.p, t.n,
+			        "Unable to parse %.*s to a listener: expected NAME://host:port "
+			        "(IPv6 host in [brackets], empty host = all interfaces)",
+			        (int)t.n, t.p);
 		for (size_t i = 0; i < *count; i++) {
 			if (strcmp(out[i].name, l->name) == 0)
 				return cfg_bad(x, key, v, strlen(v),
@@ -376,10 +379,11 @@ static enum sl_err parse_listener_list(struct cfg_ctx *x, const char *key,
 		}
 		const enum node_security_protocol *p = map_get(m, l->name);
 		if (p == NULL)
-			return cfg_fail(x,
-			                "No security protocol defined for listener %s (%s); add it to "
-			                "listener.security.protocol.map",
-			                l->name, key);
+			return cfg_fail(
+			        x,
+			        "No security protocol defined for listener %s (%s); add it to "
+			        "listener.security.protocol.map",
+			        l->name, key);
 		l->protocol = *p;
 		l->is_controller = is_controller_name(x->c, l->name);
 		(*count)++;
@@ -420,7 +424,8 @@ static enum sl_err parse_advertised(struct cfg_ctx *x, const struct proto_map *m
 	}
 	for (size_t i = 0; controller && i < c->listener_count; i++) {
 		const struct node_listener *l = &c->listeners[i];
-		if (l->is_controller && !has_listener(c->advertised, c->advertised_count, l->name) &&
+		if (l->is_controller &&
+		    !has_listener(c->advertised, c->advertised_count, l->name) &&
 		    c->advertised_count < NODE_MAX_LISTENERS)
 			c->advertised[c->advertised_count++] = *l;
 	}
@@ -463,9 +468,10 @@ static enum sl_err parse_voters(struct cfg_ctx *x)
 		struct cfg_tok hp = {at ? at + 1 : t.p, at ? t.n - (size_t)(at - t.p) - 1 : 0};
 		if (at == NULL || !cfg_parse_i64(t.p, (size_t)(at - t.p), 0, INT32_MAX, &id) ||
 		    !parse_host_port(hp, vt->host, &port) || vt->host[0] == '\0' || port == 0)
-			return cfg_bad(x, key, t.p, t.n,
-			               "Each entry must be {id}@{host}:{port} with id >= 0 and port "
-			               "1-65535");
+			return cfg_bad(
+			        x, key, t.p, t.n,
+			        "Each entry must be {id}@{host}:{port} with id >= 0 and port "
+			        "1-65535");
 		if (strcmp(vt->host, "0.0.0.0") == 0)
 			return cfg_bad(x, key, t.p, t.n, "Host string (0.0.0.0) is not routeable");
 		for (size_t i = 0; i < c->voter_count; i++) {
@@ -535,14 +541,15 @@ enum sl_err cfg_parse_structured(struct cfg_ctx *x)
 	for (size_t i = 0; c->roles == NODE_ROLE_BROKER && i < c->controller_listener_name_count;
 	     i++) {
 		if (map_get(&map, c->controller_listener_names[i]) == NULL)
-			return cfg_fail(x,
-			                "Controller listener with name %s defined in "
-			                "controller.listener.names not found in "
-			                "listener.security.protocol.map (an explicit security mapping "
-			                "for each controller listener is required if "
-			                "listener.security.protocol.map is non-empty, or if there are "
-			                "security protocols other than PLAINTEXT in use)",
-			                c->controller_listener_names[i]);
+			return cfg_fail(
+			        x,
+			        "Controller listener with name %s defined in "
+			        "controller.listener.names not found in "
+			        "listener.security.protocol.map (an explicit security mapping "
+			        "for each controller listener is required if "
+			        "listener.security.protocol.map is non-empty, or if there are "
+			        "security protocols other than PLAINTEXT in use)",
+			        c->controller_listener_names[i]);
 	}
 	return SL_OK;
 }

@@ -67,16 +67,18 @@ static enum sl_err validate_controller(struct cfg_ctx *x)
 		                   "KRaft controller role");
 	for (size_t i = 0; i < c->controller_listener_name_count; i++) {
 		if (!listed(c->listeners, c->listener_count, c->controller_listener_names[i]))
-			return cfg_fail(x, "controller.listener.names must only contain values "
-			                   "appearing in the 'listeners' configuration when running "
-			                   "the KRaft controller role");
+			return cfg_fail(x,
+			                "controller.listener.names must only contain values "
+			                "appearing in the 'listeners' configuration when running "
+			                "the KRaft controller role");
 	}
 	if (c->roles == NODE_ROLE_CONTROLLER) {
 		for (size_t i = 0; i < c->listener_count; i++) {
 			if (!c->listeners[i].is_controller)
-				return cfg_fail(x, "The listeners config must only contain KRaft "
-				                   "controller listeners from controller.listener.names "
-				                   "when process.roles=controller");
+				return cfg_fail(
+				        x, "The listeners config must only contain KRaft "
+				           "controller listeners from controller.listener.names "
+				           "when process.roles=controller");
 		}
 	}
 	return SL_OK;
@@ -99,9 +101,10 @@ static enum sl_err validate_broker_only(struct cfg_ctx *x)
 		                   "running KRaft with just the broker role");
 	for (size_t i = 0; i < c->listener_count; i++) {
 		if (c->listeners[i].is_controller)
-			return cfg_fail(x, "controller.listener.names must not contain a value "
-			                   "appearing in the 'listeners' configuration when running "
-			                   "KRaft with just the broker role");
+			return cfg_fail(x,
+			                "controller.listener.names must not contain a value "
+			                "appearing in the 'listeners' configuration when running "
+			                "KRaft with just the broker role");
 	}
 	if (c->controller_listener_name_count > 1)
 		cfg_warn(x,

@@ -51,10 +51,10 @@ void node_dir_ensemble_load(struct node_dir_ensemble *ens, const char *const *di
 		}
 		enum sl_err e = stor_meta_props_read(dirs[i], &ens->props[i], ens->error[i],
 		                                     sizeof(ens->error[i]));
-		ens->status[i] = e == SL_OK           ? NODE_DIR_FORMATTED
-		                 : e == SL_ENOENT     ? NODE_DIR_EMPTY
-		                 : e == SL_ECORRUPT   ? NODE_DIR_CORRUPT
-		                                      : NODE_DIR_ERROR;
+		ens->status[i] = e == SL_OK         ? NODE_DIR_FORMATTED
+		                 : e == SL_ENOENT   ? NODE_DIR_EMPTY
+		                 : e == SL_ECORRUPT ? NODE_DIR_CORRUPT
+		                                    : NODE_DIR_ERROR;
 		if (e == SL_ENOENT)
 			ens->error[i][0] = '\0';
 	}
@@ -87,10 +87,12 @@ static enum sl_err verify_directory_ids(const struct node_dir_ensemble *ens, cha
 			return SL_ECONFIG;
 		}
 		for (size_t j = 0; j < i; j++) {
-			if (ens->status[j] == NODE_DIR_FORMATTED && ens->props[j].has_directory_id &&
+			if (ens->status[j] == NODE_DIR_FORMATTED &&
+			    ens->props[j].has_directory_id &&
 			    sl_uuid_eq(&ens->props[j].directory_id, &p->directory_id)) {
 				set_err(err, err_len,
-				        "Duplicate directory ID %s found. It was the ID of %s, but also "
+				        "Duplicate directory ID %s found. It was the ID of %s, but "
+				        "also "
 				        "of %s",
 				        u, ens->dirs[j], ens->dirs[i]);
 				return SL_ECONFIG;
@@ -114,15 +116,17 @@ enum sl_err node_dir_ensemble_verify(const struct node_dir_ensemble *ens,
 			continue;
 		if (!p->has_cluster_id) {
 			if (p->version == 1) {
-				set_err(err, err_len, "cluster.id was not specified in the v1 file: %s/%s",
-				        dir, STOR_META_PROPERTIES_NAME);
+				set_err(err, err_len,
+				        "cluster.id was not specified in the v1 file: %s/%s", dir,
+				        STOR_META_PROPERTIES_NAME);
 				return SL_ECONFIG;
 			}
 		} else if (cluster == NULL) {
 			cluster = p->cluster_id;
 		} else if (strcmp(cluster, p->cluster_id) != 0) {
-			set_err(err, err_len, "Invalid cluster.id in: %s/%s. Expected %s, but read %s",
-			        dir, STOR_META_PROPERTIES_NAME, cluster, p->cluster_id);
+			set_err(err, err_len,
+			        "Invalid cluster.id in: %s/%s. Expected %s, but read %s", dir,
+			        STOR_META_PROPERTIES_NAME, cluster, p->cluster_id);
 			return SL_ECONFIG;
 		}
 		if (!p->has_node_id) {
@@ -135,9 +139,12 @@ enum sl_err node_dir_ensemble_verify(const struct node_dir_ensemble *ens,
 			node = p->node_id;
 		} else if (p->node_id != node) {
 			set_err(err, err_len,
-			        "Stored node id %d doesn't match previous node id %lld in %s/%s. If "
-			        "you moved your data, make sure your configured node id matches. If "
-			        "you intend to create a new node, you should remove all data in your "
+			        "Stored node id %d doesn't match previous node id %lld in %s/%s. "
+			        "If "
+			        "you moved your data, make sure your configured node id matches. "
+			        "If "
+			        "you intend to create a new node, you should remove all data in "
+			        "your "
 			        "data directories.",
 			        (int)p->node_id, (long long)node, dir, STOR_META_PROPERTIES_NAME);
 			return SL_ECONFIG;
@@ -156,7 +163,7 @@ static enum sl_err fresh_directory_id(const struct node_dir_ensemble *ens, struc
 		bool used = false;
 		for (size_t i = 0; i < ens->count; i++)
 			used = used || (ens->props[i].has_directory_id &&
-			                 sl_uuid_eq(&ens->props[i].directory_id, out));
+			                sl_uuid_eq(&ens->props[i].directory_id, out));
 		if (!used)
 			return SL_OK;
 	}
@@ -182,7 +189,8 @@ static enum sl_err check_each_dir(const struct node_config *c, const struct node
 		}
 		if (ens->props[i].version != 1) {
 			set_err(err, err_len,
-			        "%s/%s has version %d; Sluice runs in KRaft mode and needs version 1 "
+			        "%s/%s has version %d; Sluice runs in KRaft mode and needs version "
+			        "1 "
 			        "(format the directory with `sluice storage format`)",
 			        dir, STOR_META_PROPERTIES_NAME, ens->props[i].version);
 			return SL_ECONFIG;
@@ -244,7 +252,8 @@ enum sl_err node_dirs_verify(const struct node_config *c, struct node_dirs_state
 		memset(out, 0, sizeof(*out));
 		snprintf(out->cluster_id, sizeof(out->cluster_id), "%s", ens->props[0].cluster_id);
 		for (size_t i = 0; i < c->log_dir_count; i++)
-			out->directory_ids[i] = ens->props[ens_index(ens, c->log_dirs[i])].directory_id;
+			out->directory_ids[i] =
+			        ens->props[ens_index(ens, c->log_dirs[i])].directory_id;
 		size_t m = ens_index(ens, c->metadata_log_dir);
 		out->directory_ids[c->log_dir_count] = ens->props[m].directory_id;
 	}

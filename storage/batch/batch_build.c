@@ -144,8 +144,8 @@ enum sl_err stor_batch_build(struct sl_buf *out, const struct stor_batch_params 
 	h = out->data + start; /* the buffer may have moved */
 	sl_store_be32(h + 8, (uint32_t)(size - STOR_BATCH_LOG_OVERHEAD));
 	sl_store_be32(h + 57, (uint32_t)count);
-	uint32_t crc = sl_crc32c(0, h + STOR_BATCH_ATTRIBUTES_OFFSET,
-	                         size - STOR_BATCH_ATTRIBUTES_OFFSET);
+	uint32_t crc =
+	        sl_crc32c(0, h + STOR_BATCH_ATTRIBUTES_OFFSET, size - STOR_BATCH_ATTRIBUTES_OFFSET);
 	sl_store_be32(h + STOR_BATCH_CRC_OFFSET, crc);
 	return SL_OK;
 }

@@ -141,8 +141,8 @@ enum sl_err stor_batch_parse(const uint8_t *p, size_t n, struct stor_batch_view 
 		return SL_EUNSUPPORTED;
 	memset(out, 0, sizeof(*out));
 	header_decode(p, &out->h);
-	uint32_t crc = sl_crc32c(0, p + STOR_BATCH_ATTRIBUTES_OFFSET,
-	                         size - STOR_BATCH_ATTRIBUTES_OFFSET);
+	uint32_t crc =
+	        sl_crc32c(0, p + STOR_BATCH_ATTRIBUTES_OFFSET, size - STOR_BATCH_ATTRIBUTES_OFFSET);
 	if (crc != out->h.crc)
 		return SL_ECORRUPT;
 	if ((out->h.attributes & STOR_BATCH_ATTR_COMPRESSION_MASK) != 0)

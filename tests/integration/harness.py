@@ -317,17 +317,3 @@ def run(tests):
     print("%d passed, %d failed" % (passed, failed), flush=True)
     sys.exit(1 if failed or not passed else 0)
 
-
-def with_node(fn, **node_kw):
-    """Decorator-style helper: runs fn(node) with a formatted node, cleaning up after."""
-    def wrapper(*args):
-        node = Node(**node_kw)
-        try:
-            node.format()
-            return fn(node, *args)
-        except Exception:
-            sys.stdout.write("---- sluice log (%s) ----\n%s\n" % (node.tmp, node.logs()[-4000:]))
-            raise
-        finally:
-            node.cleanup()
-    return wrapper

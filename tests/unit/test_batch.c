@@ -7,8 +7,8 @@
 /* Re-seals a batch after a test edits it, so only the edited field is wrong. */
 static void reseal(uint8_t *b, size_t size)
 {
-	uint32_t crc = sl_crc32c(0, b + STOR_BATCH_ATTRIBUTES_OFFSET,
-	                         size - STOR_BATCH_ATTRIBUTES_OFFSET);
+	uint32_t crc =
+	        sl_crc32c(0, b + STOR_BATCH_ATTRIBUTES_OFFSET, size - STOR_BATCH_ATTRIBUTES_OFFSET);
 	sl_store_be32(b + STOR_BATCH_CRC_OFFSET, crc);
 }
 
@@ -21,8 +21,8 @@ static const uint8_t hv[] = "hv";
 static size_t build_sample(struct sl_buf *b, int64_t base_offset)
 {
 	static const struct stor_header_in hdrs[2] = {
-		{hk, 3, hv, 2},
-		{hk, 3, NULL, 0},
+	        {hk, 3, hv, 2},
+	        {hk, 3, NULL, 0},
 	};
 	struct stor_record_in recs[3];
 	memset(recs, 0, sizeof(recs));

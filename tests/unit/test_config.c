@@ -10,35 +10,35 @@
 #define MAX_KV 32
 
 static const char *const combined[] = {
-	"process.roles=broker,controller",
-	"node.id=1",
-	"controller.quorum.voters=1@localhost:9093",
-	"listeners=PLAINTEXT://:9092,CONTROLLER://:9093",
-	"advertised.listeners=PLAINTEXT://localhost:9092",
-	"controller.listener.names=CONTROLLER",
-	"log.dirs=/tmp/sl-a",
-	NULL,
+        "process.roles=broker,controller",
+        "node.id=1",
+        "controller.quorum.voters=1@localhost:9093",
+        "listeners=PLAINTEXT://:9092,CONTROLLER://:9093",
+        "advertised.listeners=PLAINTEXT://localhost:9092",
+        "controller.listener.names=CONTROLLER",
+        "log.dirs=/tmp/sl-a",
+        NULL,
 };
 
 static const char *const controller_only[] = {
-	"process.roles=controller",
-	"node.id=1",
-	"controller.quorum.voters=1@localhost:9093",
-	"listeners=CONTROLLER://:9093",
-	"controller.listener.names=CONTROLLER",
-	"log.dirs=/tmp/sl-a",
-	NULL,
+        "process.roles=controller",
+        "node.id=1",
+        "controller.quorum.voters=1@localhost:9093",
+        "listeners=CONTROLLER://:9093",
+        "controller.listener.names=CONTROLLER",
+        "log.dirs=/tmp/sl-a",
+        NULL,
 };
 
 static const char *const broker_only[] = {
-	"process.roles=broker",
-	"node.id=2",
-	"controller.quorum.voters=1@localhost:9093",
-	"listeners=PLAINTEXT://:9092",
-	"advertised.listeners=PLAINTEXT://localhost:9092",
-	"controller.listener.names=CONTROLLER",
-	"log.dirs=/tmp/sl-a",
-	NULL,
+        "process.roles=broker",
+        "node.id=2",
+        "controller.quorum.voters=1@localhost:9093",
+        "listeners=PLAINTEXT://:9092",
+        "advertised.listeners=PLAINTEXT://localhost:9092",
+        "controller.listener.names=CONTROLLER",
+        "log.dirs=/tmp/sl-a",
+        NULL,
 };
 
 /* Loads base + extra (extra "key=value" entries override base ones) with no file. */
@@ -130,17 +130,17 @@ START_TEST(test_values_and_derived)
 	struct node_config *c = cfg_new();
 	char err[512] = "";
 	const char *const extra[] = {
-		"log.retention.minutes=5",
-		"num.partitions= 12 ",
-		"auto.create.topics.enable=FALSE",
-		"sluice.io.backend=sync",
-		"sluice.log.level=debug",
-		"log.dirs=/d1, /d2 ,/d3",
-		"metadata.log.dir=/m",
-		"log.flush.interval.ms=1000",
-		"inter.broker.protocol.version=3.9-IV0",
-		"connections.max.idle.ms=-1",
-		NULL,
+	        "log.retention.minutes=5",
+	        "num.partitions= 12 ",
+	        "auto.create.topics.enable=FALSE",
+	        "sluice.io.backend=sync",
+	        "sluice.log.level=debug",
+	        "log.dirs=/d1, /d2 ,/d3",
+	        "metadata.log.dir=/m",
+	        "log.flush.interval.ms=1000",
+	        "inter.broker.protocol.version=3.9-IV0",
+	        "connections.max.idle.ms=-1",
+	        NULL,
 	};
 	ck_assert_msg(load(combined, extra, c, NULL, err, sizeof(err)) == SL_OK, "%s", err);
 	ck_assert_int_eq(c->log_retention_ms, 300000);
@@ -173,12 +173,12 @@ END_TEST
 START_TEST(test_broker_id_alone)
 {
 	static const char *const base[] = {
-		"process.roles=broker,controller",
-		"broker.id=1",
-		"controller.quorum.voters=1@localhost:9093",
-		"listeners=PLAINTEXT://localhost:9092,CONTROLLER://localhost:9093",
-		"controller.listener.names=CONTROLLER",
-		NULL,
+	        "process.roles=broker,controller",
+	        "broker.id=1",
+	        "controller.quorum.voters=1@localhost:9093",
+	        "listeners=PLAINTEXT://localhost:9092,CONTROLLER://localhost:9093",
+	        "controller.listener.names=CONTROLLER",
+	        NULL,
 	};
 	struct node_config *c = cfg_new();
 	char err[512] = "";
@@ -194,10 +194,10 @@ START_TEST(test_listeners_ipv6_and_roles)
 	struct node_config *c = cfg_new();
 	char err[512] = "";
 	const char *const v6[] = {
-		"listeners=PLAINTEXT://[::1]:9092,CONTROLLER://[fe80::1%eth0]:9093",
-		"advertised.listeners=plaintext://[::1]:9092",
-		"controller.quorum.voters=1@[::1]:9093",
-		NULL,
+	        "listeners=PLAINTEXT://[::1]:9092,CONTROLLER://[fe80::1%eth0]:9093",
+	        "advertised.listeners=plaintext://[::1]:9092",
+	        "controller.quorum.voters=1@[::1]:9093",
+	        NULL,
 	};
 	ck_assert_msg(load(combined, v6, c, NULL, err, sizeof(err)) == SL_OK, "%s", err);
 	ck_assert_str_eq(c->listeners[0].host, "::1");
@@ -236,54 +236,181 @@ struct bad_case {
 };
 
 static const struct bad_case bad_cases[] = {
-	{combined, {"node.id=abc"}, "Invalid value abc for configuration node.id: Not a number of type INT"},
-	{combined, {"node.id=1x"}, "Invalid value 1x for configuration node.id: Not a number of type INT"},
-	{combined, {"node.id=99999999999"}, "Invalid value 99999999999 for configuration node.id: Not a number of type INT"},
-	{combined, {"node.id=-5"}, "Invalid value -5 for configuration node.id: Value must be at least 0"},
-	{combined, {"broker.id=2"}, "You must set `node.id` to the same value as `broker.id`."},
-	{combined, {"process.roles=foo"}, "Invalid value foo for configuration process.roles: Unknown process role 'foo' (only 'broker' and 'controller' are allowed roles)"},
-	{combined, {"process.roles=broker,broker"}, "Duplicate role names found in `process.roles`: broker,broker"},
-	{combined, {"process.roles="}, "Missing configuration `process.roles`*"},
-	{combined, {"num.partitions=0"}, "Invalid value 0 for configuration num.partitions: Value must be at least 1"},
-	{combined, {"default.replication.factor=40000"}, "Invalid value 40000 for configuration default.replication.factor: Value must be no more than 32767"},
-	{combined, {"socket.request.max.bytes=0"}, "Invalid value 0 for configuration socket.request.max.bytes: Value must be at least 1"},
-	{combined, {"log.flush.interval.messages=9223372036854775808"}, "Invalid value 9223372036854775808 for configuration log.flush.interval.messages: Not a number of type LONG"},
-	{combined, {"auto.create.topics.enable=yes"}, "Invalid value yes for configuration auto.create.topics.enable: Expected value to be either true or false"},
-	{combined, {"sluice.io.backend=epoll"}, "Invalid value epoll for configuration sluice.io.backend: String must be one of: auto, uring, sync"},
-	{combined, {"sluice.log.level=loud"}, "Invalid value loud for configuration sluice.log.level: String must be one of: debug, info, warn, error, off"},
-	{combined, {"log.retention.ms=0"}, "log.retention.ms must be unlimited (-1) or, equal or greater than 1"},
-	{combined, {"metadata.log.segment.bytes=1000"}, "Invalid value 1000 for configuration metadata.log.segment.bytes: Value must be at least 8388608 (metadata.log.segment.min.bytes)"},
-	{combined, {"control.plane.listener.name=X"}, "control.plane.listener.name is not supported in KRaft mode."},
-	{combined, {"log.dirs=/a,/a"}, "Invalid value /a,/a for configuration log.dirs: Duplicate log directory /a"},
-	{combined, {"log.dirs= , "}, "At least one log directory must be defined via log.dirs or log.dir."},
-	{combined, {"controller.quorum.voters=1@0.0.0.0:9093"}, "Invalid value 1@0.0.0.0:9093 for configuration controller.quorum.voters: Host string (0.0.0.0) is not routeable"},
-	{combined, {"controller.quorum.voters=1@host"}, "Invalid value 1@host for configuration controller.quorum.voters: Each entry must be {id}@{host}:{port} with id >= 0 and port 1-65535"},
-	{combined, {"controller.quorum.voters=1@a:1,1@b:2"}, "Invalid value 1@b:2 for configuration controller.quorum.voters: Duplicate voter id 1"},
-	{combined, {"controller.quorum.voters=2@localhost:9093,3@x:1"}, "If process.roles contains the 'controller' role, the node id 1 must be included in the set of voters controller.quorum.voters={2, 3}"},
-	{combined, {"controller.quorum.voters="}, "If using process.roles, either controller.quorum.voters or controller.quorum.bootstrap.servers must contain the set of bootstrap controllers or controller.quorum.voters must contain a parseable set of controllers."},
-	{combined, {"controller.quorum.voters=", "controller.quorum.bootstrap.servers=a"}, "Invalid value a for configuration controller.quorum.bootstrap.servers: Each entry must be {host}:{port} with port 1-65535"},
-	{combined, {"controller.listener.names=", "listeners=PLAINTEXT://:9092"}, "controller.listener.names must contain at least one value appearing in the 'listeners' configuration when running the KRaft controller role"},
-	{combined, {"controller.listener.names=CONTROLLER,OTHER"}, "controller.listener.names must only contain values appearing in the 'listeners' configuration when running the KRaft controller role"},
-	{combined, {"listeners=PLAINTEXT://:9092,CONTROLLER://:9092"}, "Invalid value PLAINTEXT://:9092,CONTROLLER://:9092 for configuration listeners: Each listener must have a different port"},
-	{combined, {"listeners=PLAINTEXT://:9092,plaintext://:9093"}, "Invalid value PLAINTEXT://:9092,plaintext://:9093 for configuration listeners: Each listener must have a different name"},
-	{combined, {"listeners=PLAINTEXT:/:9092"}, "Invalid value PLAINTEXT:/:9092 for configuration listeners: Unable to parse*"},
-	{combined, {"listeners=PLAINTEXT://h:99999"}, "Invalid value PLAINTEXT://h:99999 for configuration listeners: Unable to parse*"},
-	{combined, {"listeners=PLAINTEXT://::1:9092"}, "Invalid value PLAINTEXT://::1:9092 for configuration listeners: Unable to parse*"},
-	{combined, {"listeners=FOO://:9092,CONTROLLER://:9093"}, "No security protocol defined for listener FOO (listeners); add it to listener.security.protocol.map"},
-	{combined, {"listener.security.protocol.map=PLAINTEXT:TLS"}, "Invalid value PLAINTEXT:TLS for configuration listener.security.protocol.map: Map entry must be of the form NAME:PROTOCOL with PROTOCOL one of PLAINTEXT, SSL, SASL_PLAINTEXT, SASL_SSL"},
-	{combined, {"listener.security.protocol.map=PLAINTEXT:PLAINTEXT"}, "No security protocol defined for listener CONTROLLER (listeners); add it to listener.security.protocol.map"},
-	{combined, {"advertised.listeners=PLAINTEXT://0.0.0.0:9092"}, "advertised.listeners cannot use the nonroutable meta-address 0.0.0.0. Use a routable IP address."},
-	{controller_only, {"process.roles=broker,controller", "listeners=PLAINTEXT://0.0.0.0:9092,CONTROLLER://:9093"}, "advertised.listeners cannot use the nonroutable meta-address 0.0.0.0. Use a routable IP address."},
-	{combined, {"advertised.listeners=SSL://h:9094"}, "advertised.listeners listener names must be equal to or a subset of the ones defined in listeners. Found SSL,CONTROLLER. The valid options based on the current configuration are PLAINTEXT,CONTROLLER"},
-	{combined, {"inter.broker.listener.name=CONTROLLER"}, "inter.broker.listener.name must be a listener name defined in advertised.listeners. The valid options based on currently configured listeners are PLAINTEXT"},
-	{combined, {"inter.broker.listener.name=PLAINTEXT", "security.inter.broker.protocol=PLAINTEXT"}, "Only one of inter.broker.listener.name and security.inter.broker.protocol should be set."},
-	{combined, {"listeners=CONTROLLER://:9093", "advertised.listeners="}, "There must be at least one broker advertised listener. Perhaps all listeners appear in controller.listener.names?"},
-	{combined, {"zookeeper.metadata.migration.enable=true"}, "Invalid value true for configuration zookeeper.metadata.migration.enable: ZooKeeper migration is not supported"},
-	{controller_only, {"listeners=CONTROLLER://:9093,PLAINTEXT://:9092"}, "The listeners config must only contain KRaft controller listeners from controller.listener.names when process.roles=controller"},
-	{broker_only, {"node.id=1"}, "If process.roles contains just the 'broker' role, the node id 1 must not be included in the set of voters controller.quorum.voters={1}"},
-	{broker_only, {"controller.listener.names="}, "controller.listener.names must contain at least one value when running KRaft with just the broker role"},
-	{broker_only, {"listeners=PLAINTEXT://:9092,CONTROLLER://:9093"}, "controller.listener.names must not contain a value appearing in the 'listeners' configuration when running KRaft with just the broker role"},
-	{broker_only, {"listener.security.protocol.map=PLAINTEXT:PLAINTEXT"}, "Controller listener with name CONTROLLER defined in controller.listener.names not found in listener.security.protocol.map*"},
+        {combined,
+         {"node.id=abc"},
+         "Invalid value abc for configuration node.id: Not a number of type INT"},
+        {combined,
+         {"node.id=1x"},
+         "Invalid value 1x for configuration node.id: Not a number of type INT"},
+        {combined,
+         {"node.id=99999999999"},
+         "Invalid value 99999999999 for configuration node.id: Not a number of type INT"},
+        {combined,
+         {"node.id=-5"},
+         "Invalid value -5 for configuration node.id: Value must be at least 0"},
+        {combined, {"broker.id=2"}, "You must set `node.id` to the same value as `broker.id`."},
+        {combined,
+         {"process.roles=foo"},
+         "Invalid value foo for configuration process.roles: Unknown process role 'foo' (only "
+         "'broker' and 'controller' are allowed roles)"},
+        {combined,
+         {"process.roles=broker,broker"},
+         "Duplicate role names found in `process.roles`: broker,broker"},
+        {combined, {"process.roles="}, "Missing configuration `process.roles`*"},
+        {combined,
+         {"num.partitions=0"},
+         "Invalid value 0 for configuration num.partitions: Value must be at least 1"},
+        {combined,
+         {"default.replication.factor=40000"},
+         "Invalid value 40000 for configuration default.replication.factor: Value must be no more "
+         "than 32767"},
+        {combined,
+         {"socket.request.max.bytes=0"},
+         "Invalid value 0 for configuration socket.request.max.bytes: Value must be at least 1"},
+        {combined,
+         {"log.flush.interval.messages=9223372036854775808"},
+         "Invalid value 9223372036854775808 for configuration log.flush.interval.messages: Not a "
+         "number of type LONG"},
+        {combined,
+         {"auto.create.topics.enable=yes"},
+         "Invalid value yes for configuration auto.create.topics.enable: Expected value to be "
+         "either true or false"},
+        {combined,
+         {"sluice.io.backend=epoll"},
+         "Invalid value epoll for configuration sluice.io.backend: String must be one of: auto, "
+         "uring, sync"},
+        {combined,
+         {"sluice.log.level=loud"},
+         "Invalid value loud for configuration sluice.log.level: String must be one of: debug, "
+         "info, warn, error, off"},
+        {combined,
+         {"log.retention.ms=0"},
+         "log.retention.ms must be unlimited (-1) or, equal or greater than 1"},
+        {combined,
+         {"metadata.log.segment.bytes=1000"},
+         "Invalid value 1000 for configuration metadata.log.segment.bytes: Value must be at least "
+         "8388608 (metadata.log.segment.min.bytes)"},
+        {combined,
+         {"control.plane.listener.name=X"},
+         "control.plane.listener.name is not supported in KRaft mode."},
+        {combined,
+         {"log.dirs=/a,/a"},
+         "Invalid value /a,/a for configuration log.dirs: Duplicate log directory /a"},
+        {combined,
+         {"log.dirs= , "},
+         "At least one log directory must be defined via log.dirs or log.dir."},
+        {combined,
+         {"controller.quorum.voters=1@0.0.0.0:9093"},
+         "Invalid value 1@0.0.0.0:9093 for configuration controller.quorum.voters: Host string "
+         "(0.0.0.0) is not routeable"},
+        {combined,
+         {"controller.quorum.voters=1@host"},
+         "Invalid value 1@host for configuration controller.quorum.voters: Each entry must be "
+         "{id}@{host}:{port} with id >= 0 and port 1-65535"},
+        {combined,
+         {"controller.quorum.voters=1@a:1,1@b:2"},
+         "Invalid value 1@b:2 for configuration controller.quorum.voters: Duplicate voter id 1"},
+        {combined,
+         {"controller.quorum.voters=2@localhost:9093,3@x:1"},
+         "If process.roles contains the 'controller' role, the node id 1 must be included in the "
+         "set of voters controller.quorum.voters={2, 3}"},
+        {combined,
+         {"controller.quorum.voters="},
+         "If using process.roles, either controller.quorum.voters or "
+         "controller.quorum.bootstrap.servers must contain the set of bootstrap controllers or "
+         "controller.quorum.voters must contain a parseable set of controllers."},
+        {combined,
+         {"controller.quorum.voters=", "controller.quorum.bootstrap.servers=a"},
+         "Invalid value a for configuration controller.quorum.bootstrap.servers: Each entry must "
+         "be {host}:{port} with port 1-65535"},
+        {combined,
+         {"controller.listener.names=", "listeners=PLAINTEXT://:9092"},
+         "controller.listener.names must contain at least one value appearing in the 'listeners' "
+         "configuration when running the KRaft controller role"},
+        {combined,
+         {"controller.listener.names=CONTROLLER,OTHER"},
+         "controller.listener.names must only contain values appearing in the 'listeners' "
+         "configuration when running the KRaft controller role"},
+        {combined,
+         {"listeners=PLAINTEXT://:9092,CONTROLLER://:9092"},
+         "Invalid value PLAINTEXT://:9092,CONTROLLER://:9092 for configuration listeners: Each "
+         "listener must have a different port"},
+        {combined,
+         {"listeners=PLAINTEXT://:9092,plaintext://:9093"},
+         "Invalid value PLAINTEXT://:9092,plaintext://:9093 for configuration listeners: Each "
+         "listener must have a different name"},
+        {combined,
+         {"listeners=PLAINTEXT:/:9092"},
+         "Invalid value PLAINTEXT:/:9092 for configuration listeners: Unable to parse*"},
+        {combined,
+         {"listeners=PLAINTEXT://h:99999"},
+         "Invalid value PLAINTEXT://h:99999 for configuration listeners: Unable to parse*"},
+        {combined,
+         {"listeners=PLAINTEXT://::1:9092"},
+         "Invalid value PLAINTEXT://::1:9092 for configuration listeners: Unable to parse*"},
+        {combined,
+         {"listeners=FOO://:9092,CONTROLLER://:9093"},
+         "No security protocol defined for listener FOO (listeners); add it to "
+         "listener.security.protocol.map"},
+        {combined,
+         {"listener.security.protocol.map=PLAINTEXT:TLS"},
+         "Invalid value PLAINTEXT:TLS for configuration listener.security.protocol.map: Map entry "
+         "must be of the form NAME:PROTOCOL with PROTOCOL one of PLAINTEXT, SSL, SASL_PLAINTEXT, "
+         "SASL_SSL"},
+        {combined,
+         {"listener.security.protocol.map=PLAINTEXT:PLAINTEXT"},
+         "No security protocol defined for listener CONTROLLER (listeners); add it to "
+         "listener.security.protocol.map"},
+        {combined,
+         {"advertised.listeners=PLAINTEXT://0.0.0.0:9092"},
+         "advertised.listeners cannot use the nonroutable meta-address 0.0.0.0. Use a routable IP "
+         "address."},
+        {controller_only,
+         {"process.roles=broker,controller",
+          "listeners=PLAINTEXT://0.0.0.0:9092,CONTROLLER://:9093"},
+         "advertised.listeners cannot use the nonroutable meta-address 0.0.0.0. Use a routable IP "
+         "address."},
+        {combined,
+         {"advertised.listeners=SSL://h:9094"},
+         "advertised.listeners listener names must be equal to or a subset of the ones defined in "
+         "listeners. Found SSL,CONTROLLER. The valid options based on the current configuration "
+         "are PLAINTEXT,CONTROLLER"},
+        {combined,
+         {"inter.broker.listener.name=CONTROLLER"},
+         "inter.broker.listener.name must be a listener name defined in advertised.listeners. The "
+         "valid options based on currently configured listeners are PLAINTEXT"},
+        {combined,
+         {"inter.broker.listener.name=PLAINTEXT", "security.inter.broker.protocol=PLAINTEXT"},
+         "Only one of inter.broker.listener.name and security.inter.broker.protocol should be "
+         "set."},
+        {combined,
+         {"listeners=CONTROLLER://:9093", "advertised.listeners="},
+         "There must be at least one broker advertised listener. Perhaps all listeners appear in "
+         "controller.listener.names?"},
+        {combined,
+         {"zookeeper.metadata.migration.enable=true"},
+         "Invalid value true for configuration zookeeper.metadata.migration.enable: ZooKeeper "
+         "migration is not supported"},
+        {controller_only,
+         {"listeners=CONTROLLER://:9093,PLAINTEXT://:9092"},
+         "The listeners config must only contain KRaft controller listeners from "
+         "controller.listener.names when process.roles=controller"},
+        {broker_only,
+         {"node.id=1"},
+         "If process.roles contains just the 'broker' role, the node id 1 must not be included in "
+         "the set of voters controller.quorum.voters={1}"},
+        {broker_only,
+         {"controller.listener.names="},
+         "controller.listener.names must contain at least one value when running KRaft with just "
+         "the broker role"},
+        {broker_only,
+         {"listeners=PLAINTEXT://:9092,CONTROLLER://:9093"},
+         "controller.listener.names must not contain a value appearing in the 'listeners' "
+         "configuration when running KRaft with just the broker role"},
+        {broker_only,
+         {"listener.security.protocol.map=PLAINTEXT:PLAINTEXT"},
+         "Controller listener with name CONTROLLER defined in controller.listener.names not found "
+         "in listener.security.protocol.map*"},
 };
 
 START_TEST(test_bad_values)

@@ -104,16 +104,20 @@ static void teardown_all(void)
 static void run_until_dispatched(int n)
 {
 	int64_t deadline = sl_mono_ms() + DEADLINE_MS;
-	while (T.dispatched < n && sl_mono_ms() < deadline)
+	while (T.dispatched < n && sl_mono_ms() < deadline) {
 		io_loop_run_once(T.loop, 10);
+		net_server_check_invariants(T.srv);
+	}
 	ck_assert_int_eq(T.dispatched, n);
 }
 
 /* Runs the loop a few rounds so anything that would happen does. */
 static void settle(void)
 {
-	for (int i = 0; i < 5; i++)
+	for (int i = 0; i < 5; i++) {
 		io_loop_run_once(T.loop, 1);
+		net_server_check_invariants(T.srv);
+	}
 }
 
 static void send_all(const void *p, size_t n)
@@ -160,6 +164,7 @@ static bool recv_exact(void *p, size_t n)
 		ck_assert(errno == EAGAIN || errno == EWOULDBLOCK);
 		ck_assert_msg(sl_mono_ms() < deadline, "timed out waiting for a response");
 		io_loop_run_once(T.loop, 2);
+		net_server_check_invariants(T.srv);
 	}
 	return true;
 }
