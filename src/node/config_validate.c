@@ -159,7 +159,7 @@ enum sl_err cfg_validate(struct cfg_ctx *x)
 	if (v != NULL)
 		return cfg_fail(x, "control.plane.listener.name is not supported in KRaft mode.");
 	v = cfg_value(x, "zookeeper.metadata.migration.enable");
-	if (strstr(v, "true") != NULL || strstr(v, "TRUE") != NULL || strstr(v, "True") != NULL)
+	if (strcasestr(v, "true") != NULL) /* typed phase: v is a boolean */
 		return cfg_bad(x, "zookeeper.metadata.migration.enable", v, strlen(v),
 		               "ZooKeeper migration is not supported");
 	if (c->voter_count == 0 && c->bootstrap_server_count == 0)
