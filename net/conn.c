@@ -6,9 +6,9 @@
  * complete yet is received straight into its slot's arena (READING), which bounds rbuf to
  * NET_RBUF_BYTES whatever the frame size. Reading pauses while every slot is in use.
  *
- * Write path: the answered slots at the head of the ring go out in one writev; a short write
- * keeps send_offset into the head slot. A slot is reset (arena, response buffer) only once
- * its last byte has been sent.
+ * Write path (send.c): the answered slots at the head of the ring go out in order, memory by
+ * writev and file ranges by splice, sendfile or a copy. A slot is reset (arena, response
+ * buffer, release callback) only once its last byte has been sent or its connection is gone.
  *
  * See net_int.h for the state diagram and the rule for freeing a connection.
  */
@@ -20,9 +20,6 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
-
-static void conn_try_read(struct net_conn *c);
-static void conn_try_send(struct net_conn *c);
 
 void net_conn_check_invariants(const struct net_conn *c)
 {
@@ -45,6 +42,7 @@ void net_conn_check_invariants(const struct net_conn *c)
 	SL_ASSERT(dispatched == c->handlers_outstanding);
 	SL_ASSERT(c->reading == NULL || c->reading->state == NET_SLOT_READING);
 	SL_ASSERT(c->send_offset == 0 || c->used > 0);
+	net_send_check_invariants(c);
 }
 
 static struct net_slot *slot_at(struct net_conn *c, unsigned i)
@@ -52,8 +50,17 @@ static struct net_slot *slot_at(struct net_conn *c, unsigned i)
 	return &c->slots[(c->head + i) % c->slot_count];
 }
 
-static void slot_release(struct net_slot *slot)
+void net_slot_release(struct net_slot *slot)
 {
+	if (slot->req.release != NULL) {
+		net_release_fn *fn = slot->req.release;
+		slot->req.release = NULL;
+		fn(&slot->req, slot->req.release_ctx);
+	}
+	slot->files = NULL; /* arena memory */
+	slot->file_count = 0;
+	slot->file_cap = 0;
+	slot->file_bytes = 0;
 	sl_arena_reset(&slot->arena);
 	if (slot->resp.cap > NET_RESP_KEEP_BYTES) {
 		size_t max = slot->resp.max_bytes;
@@ -70,6 +77,10 @@ static void slot_release(struct net_slot *slot)
 
 static void conn_free(struct net_conn *c)
 {
+	/* Responses never sent still hand their files back. */
+	for (unsigned i = 0; i < c->used; i++)
+		net_slot_release(slot_at(c, i));
+	net_conn_send_fini(c);
 	for (unsigned i = 0; i < c->slot_count; i++) {
 		sl_arena_free(&c->slots[i].arena);
 		sl_buf_free(&c->slots[i].resp);
@@ -82,8 +93,7 @@ static void conn_free(struct net_conn *c)
 	free(c);
 }
 
-/* Frees a closed connection once nothing refers to it any more. */
-static void conn_maybe_free(struct net_conn *c)
+void net_conn_maybe_free(struct net_conn *c)
 {
 	if (c->state != NET_CONN_CLOSED || c->holds > 0 || c->recv_in_flight || c->send_in_flight ||
 	    c->cancel_in_flight || c->handlers_outstanding > 0)
@@ -109,9 +119,12 @@ enum sl_err net_conn_open(struct net_server *s, int fd, const char *listener_nam
 	snprintf(c->log_ctx, sizeof(c->log_ctx), "conn=%llu peer=%s", (unsigned long long)c->id,
 	         c->peer);
 	c->slot_count = s->opts.inflight_max;
+	c->pipe_fds[0] = -1;
+	c->pipe_fds[1] = -1;
+	c->iov_cap = c->slot_count + NET_IOV_EXTRA;
 	c->rbuf = malloc(NET_RBUF_BYTES);
 	c->slots = calloc(c->slot_count, sizeof(*c->slots));
-	c->iov = calloc(c->slot_count, sizeof(*c->iov));
+	c->iov = calloc(c->iov_cap, sizeof(*c->iov));
 	if (c->rbuf == NULL || c->slots == NULL || c->iov == NULL) {
 		c->fd = -1; /* the caller closes fd on failure */
 		conn_free(c);
@@ -134,7 +147,7 @@ enum sl_err net_conn_open(struct net_server *s, int fd, const char *listener_nam
 	if (conn_id != NULL)
 		*conn_id = c->id;
 	SL_DEBUG(c->log_ctx, "connection opened on listener %s", listener_name);
-	conn_try_read(c);
+	net_conn_try_read(c);
 	return SL_OK;
 }
 
@@ -143,7 +156,7 @@ static void cancel_done(struct io_op *op, void *ctx)
 	(void)op;
 	struct net_conn *c = ctx;
 	c->cancel_in_flight = false;
-	conn_maybe_free(c);
+	net_conn_maybe_free(c);
 }
 
 /* Cancels the recv in flight, if any (one cancel at a time; shutdown() backs it up). */
@@ -165,7 +178,7 @@ void net_conn_close(struct net_conn *c, const char *reason)
 	/* Wakes a recv or send in flight on either backend; the fd is closed once they end. */
 	(void)shutdown(c->fd, SHUT_RDWR);
 	conn_cancel_recv(c);
-	conn_maybe_free(c);
+	net_conn_maybe_free(c);
 }
 
 void net_conn_drain(struct net_conn *c)
@@ -208,6 +221,9 @@ static void slot_dispatch(struct net_conn *c, struct net_slot *slot)
 	r->frame_len = slot->frame_size;
 	r->arena = &slot->arena;
 	r->resp = &slot->resp;
+	r->release = NULL;
+	r->release_ctx = NULL;
+	SL_ASSERT(slot->file_count == 0);
 	sl_buf_reset(&slot->resp);
 	sl_buf_put_be32(&slot->resp, 0); /* size prefix, patched by net_respond */
 	c->srv->opts.dispatch(r, c->srv->opts.dispatch_ctx);
@@ -266,7 +282,7 @@ static void recv_done(struct io_op *op, void *ctx)
 	struct net_conn *c = ctx;
 	c->recv_in_flight = false;
 	if (c->state != NET_CONN_OPEN) {
-		conn_maybe_free(c);
+		net_conn_maybe_free(c);
 		return;
 	}
 	if (op->err != SL_OK || op->res == 0) {
@@ -294,12 +310,12 @@ static void recv_done(struct io_op *op, void *ctx)
 		c->rend += n;
 		SL_ASSERT(c->rend <= NET_RBUF_BYTES);
 	}
-	conn_try_read(c);
+	net_conn_try_read(c);
 	c->holds--;
-	conn_maybe_free(c);
+	net_conn_maybe_free(c);
 }
 
-static void conn_try_read(struct net_conn *c)
+void net_conn_try_read(struct net_conn *c)
 {
 	if (c->state != NET_CONN_OPEN || c->recv_in_flight)
 		return;
@@ -330,72 +346,7 @@ static void conn_try_read(struct net_conn *c)
 	        recv_done, c);
 }
 
-/* ---- responses -------------------------------------------------------------------------- */
-
-static void send_done(struct io_op *op, void *ctx)
-{
-	struct net_conn *c = ctx;
-	c->send_in_flight = false;
-	if (c->state == NET_CONN_CLOSED) {
-		conn_maybe_free(c);
-		return;
-	}
-	if (op->err != SL_OK) {
-		SL_INFO(c->log_ctx, "closing connection: send failed: %s",
-		        strerror(op->errno_value));
-		net_conn_close(c, NULL);
-		return;
-	}
-	c->last_active_ms = sl_mono_ms();
-	size_t n = (size_t)op->res;
-	while (n > 0) {
-		struct net_slot *slot = slot_at(c, 0);
-		SL_ASSERT(slot->state == NET_SLOT_DONE);
-		size_t left = slot->resp.len - c->send_offset;
-		if (n < left) {
-			c->send_offset += n;
-			break;
-		}
-		n -= left;
-		c->send_offset = 0;
-		slot_release(slot);
-		c->head = (c->head + 1) % c->slot_count;
-		c->used--;
-	}
-	c->holds++;
-	conn_try_send(c);
-	conn_try_read(c);
-	c->holds--;
-	conn_maybe_free(c);
-}
-
-static void conn_try_send(struct net_conn *c)
-{
-	if (c->state == NET_CONN_CLOSED || c->send_in_flight)
-		return;
-	int count = 0;
-	for (unsigned i = 0; i < c->used; i++) {
-		struct net_slot *slot = slot_at(c, i);
-		if (slot->state == NET_SLOT_CLOSE && count == 0) {
-			net_conn_close(c, slot->close_reason);
-			return;
-		}
-		if (slot->state != NET_SLOT_DONE)
-			break;
-		size_t skip = i == 0 ? c->send_offset : 0;
-		c->iov[count].iov_base = slot->resp.data + skip;
-		c->iov[count].iov_len = slot->resp.len - skip;
-		count++;
-	}
-	if (count > 0) {
-		c->send_in_flight = true;
-		io_writev(c->srv->loop, &c->send_op, c->fd, c->iov, count, IO_OFFSET_NONE,
-		          send_done, c);
-		return;
-	}
-	if (c->state == NET_CONN_DRAINING && (c->used == 0 || (c->reading != NULL && c->used == 1)))
-		net_conn_close(c, NULL);
-}
+/* ---- responses (the send path is in send.c) ------------------------------------------ */
 
 /* Common part of net_respond and net_respond_close. */
 static void slot_finish(struct net_slot *slot, enum net_slot_state state)
@@ -407,9 +358,9 @@ static void slot_finish(struct net_slot *slot, enum net_slot_state state)
 	slot->state = state;
 	c->holds++;
 	if (c->state != NET_CONN_CLOSED)
-		conn_try_send(c);
+		net_conn_try_send(c);
 	c->holds--;
-	conn_maybe_free(c);
+	net_conn_maybe_free(c);
 }
 
 void net_respond(struct net_request *req)
@@ -422,10 +373,15 @@ void net_respond(struct net_request *req)
 		slot_finish(slot, NET_SLOT_CLOSE);
 		return;
 	}
-	size_t body = slot->resp.len - 4;
-	SL_ASSERT(body <= INT32_MAX);
+	/* net_resp_add_file kept the total within response_max_bytes; memory appended after
+	 * the last range may still push it over. */
+	uint64_t body = slot->resp.len - 4 + slot->file_bytes;
+	if (body > c->srv->opts.response_max_bytes || body > INT32_MAX) {
+		slot->close_reason = "response larger than the response buffer limit";
+		slot_finish(slot, NET_SLOT_CLOSE);
+		return;
+	}
 	sl_store_be32(slot->resp.data, (uint32_t)body);
-	(void)c;
 	slot_finish(slot, NET_SLOT_DONE);
 }
 

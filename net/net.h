@@ -29,6 +29,24 @@
 struct net_server;
 struct net_request;
 
+/* How file ranges of a response (net_resp_add_file) reach a plaintext socket
+ * (sluice.net.zero.copy). SPLICE: file -> per-connection pipe -> socket with splice(2), no
+ * user-space copy, on both io backends. SENDFILE: sendfile(2) straight to the socket; the
+ * sync backend only (io_uring has no sendfile opcode), so on uring it runs as SPLICE. COPY:
+ * pread into a per-connection buffer, then send. DEFAULT is resolved at net_server_create to
+ * the cheapest in CPU per byte as measured on the reference machine (docs/performance.md). */
+enum net_zero_copy { NET_ZC_DEFAULT, NET_ZC_SPLICE, NET_ZC_SENDFILE, NET_ZC_COPY };
+
+/* "default", "splice", "sendfile", "copy". */
+const char *net_zero_copy_name(enum net_zero_copy m);
+/* Parses "splice" / "sendfile" / "copy" (case-insensitive; "default" too). SL_EINVAL otherwise. */
+enum sl_err net_zero_copy_parse(const char *s, enum net_zero_copy *out) SL_MUST_USE;
+
+/* Called once when a request's slot is released: its response has been sent in full, or its
+ * connection was closed first. File descriptors passed to net_resp_add_file may be closed (or
+ * their segment unpinned) from here on, not before. Runs inside a loop callback. */
+typedef void net_release_fn(struct net_request *req, void *ctx);
+
 /* Called once per complete request frame. The request (and everything it points to) is
  * borrowed until the callee calls net_respond() or net_respond_close() for it, exactly once;
  * that call may happen inside the callback or later from any other loop callback. */
@@ -48,18 +66,22 @@ struct net_request {
 	/* For the handler. */
 	struct sl_arena *arena; /* request-lifetime memory; reset after the response is sent */
 	struct sl_buf *resp;    /* append the response header and body here (no size prefix) */
+	/* Optional, set by the handler before responding; cleared when the request arrives. */
+	net_release_fn *release;
+	void *release_ctx;
 };
 
 struct net_server_opts {
-	int32_t request_max_bytes; /* socket.request.max.bytes, > 0 */
-	int32_t max_connections;   /* max.connections, > 0 */
-	int64_t idle_ms;           /* connections.max.idle.ms; <= 0 disables idle closing */
-	int32_t send_buffer_bytes; /* SO_SNDBUF, -1 = OS default */
-	int32_t recv_buffer_bytes; /* SO_RCVBUF, -1 = OS default */
-	unsigned inflight_max;     /* per-connection pipelining limit; 0 = 32 */
-	size_t response_max_bytes; /* per response; 0 = 128 MiB */
-	int64_t stop_timeout_ms;   /* graceful stop: wait this long for responses; 0 = 5000 */
-	net_dispatch_fn *dispatch; /* required */
+	int32_t request_max_bytes;    /* socket.request.max.bytes, > 0 */
+	int32_t max_connections;      /* max.connections, > 0 */
+	int64_t idle_ms;              /* connections.max.idle.ms; <= 0 disables idle closing */
+	int32_t send_buffer_bytes;    /* SO_SNDBUF, -1 = OS default */
+	int32_t recv_buffer_bytes;    /* SO_RCVBUF, -1 = OS default */
+	unsigned inflight_max;        /* per-connection pipelining limit; 0 = 32 */
+	size_t response_max_bytes;    /* per response; 0 = 128 MiB */
+	int64_t stop_timeout_ms;      /* graceful stop: wait this long for responses; 0 = 5000 */
+	enum net_zero_copy zero_copy; /* sluice.net.zero.copy; DEFAULT = the measured best */
+	net_dispatch_fn *dispatch;    /* required */
 	void *dispatch_ctx;
 };
 
@@ -81,6 +103,21 @@ enum sl_err net_server_listen(struct net_server *s, const char *name, bool is_co
  * SL_ELIMIT when max_connections is reached (fd is closed). */
 enum sl_err net_server_adopt(struct net_server *s, int fd, const char *peer,
                              uint64_t *conn_id) SL_MUST_USE;
+
+/* Appends len bytes of file fd starting at offset to the response, after what req->resp holds
+ * now: later appends to req->resp go after the range. So a response is memory, file range,
+ * memory, file range, ...; the size prefix counts them all. The bytes are not read now: they
+ * go from the file to the socket when the response is sent (splice, sendfile or a copy; see
+ * enum net_zero_copy). fd is borrowed until req->release runs (or, without a release
+ * callback, until the connection is gone). The file must still hold the whole range then:
+ * a range that ends early cannot be patched up on the wire, so the connection is closed.
+ * len == 0 adds nothing. Errors: SL_ETOOBIG if the response would exceed response_max_bytes,
+ * SL_ENOMEM if the request's arena is exhausted; the response is unchanged either way. */
+enum sl_err net_resp_add_file(struct net_request *req, int fd, uint64_t offset,
+                              size_t len) SL_MUST_USE;
+
+/* The file-range mode a server actually uses (never DEFAULT; never SENDFILE on uring). */
+enum net_zero_copy net_server_zero_copy(const struct net_server *s);
 
 /* Finishes a request: the response is req->resp's contents. Takes the request back. */
 void net_respond(struct net_request *req);

@@ -29,6 +29,10 @@
 #define NET_RESP_KEEP_BYTES (1u << 20)    /* larger response buffers are freed after use */
 #define NET_ACCEPT_RETRY_MS 100
 #define NET_LISTEN_BACKLOG 512
+#define NET_IOV_EXTRA 64            /* iovecs per writev beyond one per slot */
+#define NET_COPY_BYTES (256u << 10) /* COPY mode: per-connection staging buffer */
+#define NET_PIPE_BYTES (1u << 20)   /* SPLICE mode: pipe capacity asked for */
+#define NET_FILE_REFS_MIN 8         /* first allocation of a slot's file-range array */
 
 enum net_slot_state {
 	NET_SLOT_FREE,
@@ -40,6 +44,24 @@ enum net_slot_state {
 
 struct net_conn;
 
+/* A file range of a response, inserted after resp byte mem_at (which counts the 4-byte size
+ * prefix). A slot's ranges are in append order, so mem_at never decreases. */
+struct net_file_ref {
+	size_t mem_at;
+	int fd;
+	uint64_t offset;
+	size_t len;
+};
+
+/* Where the send path is (net_conn.send_stage). */
+enum net_send_stage {
+	NET_SEND_IDLE,
+	NET_SEND_MEM,      /* writev of response memory */
+	NET_SEND_FILE_IN,  /* COPY: pread into copy_buf; SPLICE: file -> pipe */
+	NET_SEND_FILE_OUT, /* COPY: send from copy_buf; SPLICE: pipe -> socket */
+	NET_SEND_SENDFILE, /* SENDFILE: file -> socket */
+};
+
 struct net_slot {
 	struct net_request req; /* handed to the dispatch callback */
 	struct net_conn *conn;
@@ -49,7 +71,11 @@ struct net_slot {
 	uint8_t *frame_mem;  /* READING: destination of the frame body, in arena */
 	size_t frame_filled; /* READING: bytes of the body received so far */
 	size_t frame_size;
-	const char *close_reason; /* CLOSE */
+	const char *close_reason;   /* CLOSE */
+	struct net_file_ref *files; /* in arena; file_count used of file_cap */
+	unsigned file_count;
+	unsigned file_cap;
+	uint64_t file_bytes; /* sum of files[].len */
 };
 
 enum net_conn_state { NET_CONN_OPEN, NET_CONN_DRAINING, NET_CONN_CLOSED };
@@ -98,11 +124,22 @@ struct net_conn {
 	unsigned used;
 	unsigned handlers_outstanding; /* slots in DISPATCHED */
 
-	/* Write side: send_slots head slots are in the writev in flight. */
+	/* Write side (send.c). The cursor is (head slot, segment send_seg, send_offset bytes
+	 * into it); a slot's segments alternate memory and file ranges (net_file_ref). Bytes
+	 * staged (in the pipe or copy_buf) but not yet on the socket are stage_have; they are
+	 * the next bytes of the current file segment. */
 	bool send_in_flight;
+	enum net_send_stage send_stage;
 	struct io_op send_op;
-	struct iovec *iov;  /* slot_count entries */
-	size_t send_offset; /* bytes of the head slot's response already sent */
+	struct iovec *iov; /* iov_cap entries */
+	unsigned iov_cap;
+	unsigned send_seg;
+	size_t send_offset;
+	size_t stage_have;
+	size_t stage_sent; /* COPY: copy_buf[stage_sent, stage_sent + stage_have) is unsent */
+	uint8_t *copy_buf; /* COPY: NET_COPY_BYTES, allocated on first use */
+	int pipe_fds[2];   /* SPLICE: created on first use; -1 until then */
+	size_t pipe_bytes; /* SPLICE: the pipe's capacity */
 
 	bool cancel_in_flight;
 	struct io_op cancel_op;
@@ -118,6 +155,7 @@ struct net_server {
 	uint64_t next_conn_id;
 	struct net_server_stats stats;
 
+	enum net_zero_copy zero_copy; /* resolved: SPLICE, SENDFILE (sync only) or COPY */
 	bool stopping;
 	int64_t stop_deadline_ms;
 	bool tick_in_flight;
@@ -132,6 +170,21 @@ enum sl_err net_conn_open(struct net_server *s, int fd, const char *listener_nam
 void net_conn_close(struct net_conn *c, const char *reason);
 void net_conn_drain(struct net_conn *c);
 void net_conn_check_invariants(const struct net_conn *c);
+void net_conn_try_read(struct net_conn *c);
+/* Frees a closed connection once nothing refers to it any more. */
+void net_conn_maybe_free(struct net_conn *c);
+/* Resets a slot whose response has been sent (or whose connection is gone); runs
+ * req.release. */
+void net_slot_release(struct net_slot *slot);
+/* send.c */
+/* Starts sending what the head slots have answered, if nothing is in flight. */
+void net_conn_try_send(struct net_conn *c);
+/* Frees the send path's lazily created resources (pipe, copy buffer). */
+void net_conn_send_fini(struct net_conn *c);
+void net_send_check_invariants(const struct net_conn *c);
+/* The mode a server uses: DEFAULT becomes the measured best for the backend; SENDFILE on
+ * uring becomes SPLICE. */
+enum net_zero_copy net_zero_copy_resolve(enum net_zero_copy want, enum io_backend backend);
 /* server.c */
 void net_server_conn_gone(struct net_server *s, struct net_conn *c);
 void net_server_check_stopped(struct net_server *s);

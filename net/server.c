@@ -39,6 +39,12 @@ enum sl_err net_server_create(struct io_loop *loop, const struct net_server_opts
 		s->opts.response_max_bytes = NET_DEFAULT_RESPONSE_MAX;
 	if (s->opts.stop_timeout_ms <= 0)
 		s->opts.stop_timeout_ms = NET_DEFAULT_STOP_MS;
+	s->zero_copy = net_zero_copy_resolve(opts->zero_copy, io_loop_backend(loop));
+	if (s->zero_copy != opts->zero_copy && opts->zero_copy != NET_ZC_DEFAULT)
+		SL_INFO("net",
+		        "sluice.net.zero.copy=%s is not available on the %s io backend; using %s",
+		        net_zero_copy_name(opts->zero_copy), io_backend_name(io_loop_backend(loop)),
+		        net_zero_copy_name(s->zero_copy));
 	*out = s;
 	return SL_OK;
 }

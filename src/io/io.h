@@ -56,6 +56,8 @@ enum io_op_kind {
 	IO_OP_CLOSE,
 	IO_OP_TIMEOUT,
 	IO_OP_CANCEL,
+	IO_OP_SPLICE,
+	IO_OP_SENDFILE,
 };
 
 struct io_op {
@@ -98,6 +100,12 @@ struct io_op {
 		struct {
 			struct io_op *target;
 		} cancel;
+		struct {
+			int fd_in; /* op->fd is the output fd */
+			uint64_t off_in;
+			uint64_t off_out;
+			size_t len;
+		} splice; /* also sendfile (off_out unused) */
 		bool datasync;
 	} u;
 	struct io_op *next; /* backend queues */
@@ -162,6 +170,29 @@ void io_fsync(struct io_loop *loop, struct io_op *op, int fd, bool datasync, io_
 void io_openat(struct io_loop *loop, struct io_op *op, int dir_fd, const char *path, int flags,
                unsigned mode, io_done_fn *done, void *ctx);
 void io_close(struct io_loop *loop, struct io_op *op, int fd, io_done_fn *done, void *ctx);
+
+/* Zero-copy transfers (Linux splice(2) / sendfile(2)); the data never enters user space.
+ *
+ * io_splice moves up to len bytes from fd_in to fd_out; at least one of them must be a pipe
+ * (else SL_EINVAL). off_in / off_out are file offsets, or IO_OFFSET_NONE for a pipe or socket
+ * (a regular file's position is then used and advanced). res = bytes moved (may be short);
+ * 0 = end of input. Backends: uring uses IORING_OP_SPLICE (the kernel runs it in a worker, so
+ * a full socket or pipe blocks only that worker); sync makes one non-blocking attempt
+ * (SPLICE_F_NONBLOCK; a non-blocking fd_out) and, while it would block, polls fd_out for
+ * POLLOUT. So on the sync backend fd_in must hold the data already: a regular file, or a pipe
+ * that holds at least len bytes (an empty input pipe would be waited on as if fd_out were
+ * full). A file -> pipe -> socket send is two io_splice calls through a pipe the caller owns.
+ *
+ * io_sendfile sends up to len bytes of file_fd from offset to sock_fd (sendfile(2); the file
+ * position is not used or changed). res = bytes sent (may be short); 0 = offset at or past the
+ * end of the file. Sync backend only: io_uring has no sendfile opcode, so on the uring backend
+ * it completes with SL_EUNSUPPORTED (callers use io_splice there).
+ * Neither call can pass MSG_NOSIGNAL: writing into a socket whose peer has gone raises
+ * SIGPIPE, so a process using them on sockets ignores SIGPIPE (the node does). */
+void io_splice(struct io_loop *loop, struct io_op *op, int fd_in, uint64_t off_in, int fd_out,
+               uint64_t off_out, size_t len, io_done_fn *done, void *ctx);
+void io_sendfile(struct io_loop *loop, struct io_op *op, int sock_fd, int file_fd, uint64_t offset,
+                 size_t len, io_done_fn *done, void *ctx);
 
 /* Completes with SL_OK after timeout_ms (at least; negative = 0), or SL_ECANCELED if canceled. */
 void io_timeout(struct io_loop *loop, struct io_op *op, int64_t timeout_ms, io_done_fn *done,

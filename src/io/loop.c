@@ -371,3 +371,27 @@ void io_cancel(struct io_loop *loop, struct io_op *op, struct io_op *target, io_
 	op->u.cancel.target = target;
 	op_submit(loop, op);
 }
+
+void io_splice(struct io_loop *loop, struct io_op *op, int fd_in, uint64_t off_in, int fd_out,
+               uint64_t off_out, size_t len, io_done_fn *done, void *ctx)
+{
+	op_prepare(op, IO_OP_SPLICE, fd_out, done, ctx);
+	op->u.splice.fd_in = fd_in;
+	op->u.splice.off_in = off_in;
+	op->u.splice.off_out = off_out;
+	/* IORING_OP_SPLICE takes an unsigned; MAX_RW_COUNT bounds splice(2) anyway. */
+	op->u.splice.len = SL_MIN(len, IO_RW_MAX);
+	op_submit(loop, op);
+}
+
+void io_sendfile(struct io_loop *loop, struct io_op *op, int sock_fd, int file_fd, uint64_t offset,
+                 size_t len, io_done_fn *done, void *ctx)
+{
+	SL_ASSERT(offset != IO_OFFSET_NONE);
+	op_prepare(op, IO_OP_SENDFILE, sock_fd, done, ctx);
+	op->u.splice.fd_in = file_fd;
+	op->u.splice.off_in = offset;
+	op->u.splice.off_out = IO_OFFSET_NONE;
+	op->u.splice.len = SL_MIN(len, IO_RW_MAX);
+	op_submit(loop, op);
+}

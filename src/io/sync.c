@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/sendfile.h>
 #include <unistd.h>
 
 #define SYNC_POLL_CAP_MIN 64u
@@ -56,6 +57,9 @@ static bool is_socket_op(const struct io_op *op)
 		return true;
 	case IO_OP_WRITEV:
 		return op->u.vec.offset == IO_OFFSET_NONE;
+	case IO_OP_SPLICE:
+	case IO_OP_SENDFILE:
+		return true; /* non-blocking attempt, then poll op->fd (the output) for POLLOUT */
 	default:
 		return false;
 	}
@@ -163,6 +167,18 @@ static int64_t run_connect(struct io_op *op)
 	return neg_errno(r);
 }
 
+/* splice(2) / sendfile(2), non-blocking on the output side. */
+static ssize_t run_splice(struct io_op *op)
+{
+	loff_t off_in = (loff_t)op->u.splice.off_in;
+	loff_t off_out = (loff_t)op->u.splice.off_out;
+	if (op->kind == IO_OP_SENDFILE)
+		return sendfile(op->fd, op->u.splice.fd_in, &off_in, op->u.splice.len);
+	return splice(op->u.splice.fd_in, op->u.splice.off_in == IO_OFFSET_NONE ? NULL : &off_in,
+	              op->fd, op->u.splice.off_out == IO_OFFSET_NONE ? NULL : &off_out,
+	              op->u.splice.len, SPLICE_F_NONBLOCK | SPLICE_F_MOVE);
+}
+
 /* One non-blocking attempt. -EAGAIN (or -EINPROGRESS for connect) means "wait for poll". */
 static int64_t run_socket_op(struct io_op *op)
 {
@@ -183,6 +199,10 @@ static int64_t run_socket_op(struct io_op *op)
 		break;
 	case IO_OP_WRITEV:
 		r = sendmsg(op->fd, &op->u.vec.msg, MSG_NOSIGNAL | MSG_DONTWAIT);
+		break;
+	case IO_OP_SPLICE:
+	case IO_OP_SENDFILE:
+		r = run_splice(op);
 		break;
 	default:
 		SL_UNREACHABLE();

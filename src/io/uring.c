@@ -33,6 +33,7 @@ static const struct {
         {IORING_OP_CLOSE, "IORING_OP_CLOSE"},
         {IORING_OP_TIMEOUT, "IORING_OP_TIMEOUT"},
         {IORING_OP_ASYNC_CANCEL, "IORING_OP_ASYNC_CANCEL"},
+        {IORING_OP_SPLICE, "IORING_OP_SPLICE"},
 };
 
 /* How long io_loop_destroy waits for canceled ops to let go of their buffers. */
@@ -172,6 +173,15 @@ static void ring_prep(struct io_op *op, struct io_uring_sqe *sqe)
 	case IO_OP_CANCEL:
 		io_uring_prep_cancel(sqe, op->u.cancel.target, 0);
 		break;
+	case IO_OP_SPLICE:
+		/* -1: "no offset" (pipe, socket, or the file position). */
+		io_uring_prep_splice(
+		        sqe, op->u.splice.fd_in,
+		        op->u.splice.off_in == IO_OFFSET_NONE ? -1 : (int64_t)op->u.splice.off_in,
+		        op->fd,
+		        op->u.splice.off_out == IO_OFFSET_NONE ? -1 : (int64_t)op->u.splice.off_out,
+		        (unsigned)op->u.splice.len, SPLICE_F_MOVE);
+		break;
 	default:
 		ring_prep_socket(op, sqe);
 		break;
@@ -181,6 +191,13 @@ static void ring_prep(struct io_op *op, struct io_uring_sqe *sqe)
 void io_ring_start(struct io_loop *loop, struct io_op *op)
 {
 	SL_ASSERT(loop->ring_ready);
+	if (op->kind == IO_OP_SENDFILE) {
+		/* No io_uring opcode: completes (later, from run_once) with SL_EUNSUPPORTED. */
+		op->state = IO_ST_SUBMITTED;
+		io_op_finish(loop, op, -EOPNOTSUPP);
+		op->err = SL_EUNSUPPORTED; /* errno has no closer match in sl_err_from_errno */
+		return;
+	}
 	struct io_uring_sqe *sqe = ring_sqe(loop);
 	ring_prep(op, sqe);
 	io_uring_sqe_set_data(sqe, op);

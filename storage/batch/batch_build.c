@@ -1,8 +1,9 @@
 /*
- * batch_build.c: writes RecordBatch v2 (uncompressed) into an sl_buf.
+ * batch_build.c: writes RecordBatch v2 into an sl_buf, optionally compressed.
  *
- * The header is reserved first, records are appended, then batchLength, the record count
- * and the CRC32C over [attributes, end) are patched in. A failed build leaves the buffer as it
+ * The header is reserved first, records are appended (for a compressed batch: written to a
+ * scratch buffer and appended compressed), then batchLength, the record count and the
+ * CRC32C over [attributes, end) are patched in. A failed build leaves the buffer as it
  * was on entry, so a caller can append several batches and stop at the first error.
  */
 #include "batch.h"
@@ -19,6 +20,8 @@ void stor_batch_params_init(struct stor_batch_params *p, int64_t timestamp_ms)
 	p->base_offset = 0;
 	p->partition_leader_epoch = 0;
 	p->attributes = 0;
+	p->compression_level = 0;
+	p->scratch = NULL;
 	p->base_timestamp = timestamp_ms;
 	p->max_timestamp = timestamp_ms;
 	p->producer_id = -1;
@@ -114,6 +117,35 @@ static enum sl_err build_fail(struct sl_buf *out, size_t start, bool was_failed,
 	return e;
 }
 
+/* Appends the records area: plain, or via scratch and the codec. */
+static enum sl_err put_records(struct sl_buf *out, const struct stor_batch_params *params,
+                               const struct stor_record_in *records, size_t count)
+{
+	int codec = params->attributes & STOR_BATCH_ATTR_COMPRESSION_MASK;
+	if (codec == STOR_COMPRESSION_NONE) {
+		for (size_t i = 0; i < count; i++)
+			put_record(out, &records[i], (int32_t)i);
+		return sl_buf_err(out);
+	}
+	struct sl_buf local;
+	struct sl_buf *raw = params->scratch;
+	if (raw == NULL) {
+		sl_buf_init(&local, out->max_bytes);
+		raw = &local;
+	}
+	SL_ASSERT(raw != out);
+	sl_buf_reset(raw);
+	for (size_t i = 0; i < count; i++)
+		put_record(raw, &records[i], (int32_t)i);
+	enum sl_err e = sl_buf_err(raw);
+	if (e == SL_OK)
+		e = stor_compress((enum stor_compression)codec, params->compression_level,
+		                  raw->data, raw->len, out);
+	if (raw == &local)
+		sl_buf_free(&local);
+	return e;
+}
+
 enum sl_err stor_batch_build(struct sl_buf *out, const struct stor_batch_params *params,
                              const struct stor_record_in *records, size_t count)
 {
@@ -121,7 +153,7 @@ enum sl_err stor_batch_build(struct sl_buf *out, const struct stor_batch_params 
 	SL_ASSERT(params != NULL);
 	if (count == 0 || count > INT32_MAX || records == NULL)
 		return SL_EINVAL;
-	if ((params->attributes & STOR_BATCH_ATTR_COMPRESSION_MASK) != 0)
+	if ((params->attributes & STOR_BATCH_ATTR_COMPRESSION_MASK) > STOR_COMPRESSION_MAX)
 		return SL_EINVAL;
 	for (size_t i = 0; i < count; i++) {
 		if (!record_valid(&records[i]))
@@ -134,10 +166,9 @@ enum sl_err stor_batch_build(struct sl_buf *out, const struct stor_batch_params 
 	if (h == NULL)
 		return build_fail(out, start, false, SL_ENOMEM);
 	put_header(h, params, (int32_t)(count - 1));
-	for (size_t i = 0; i < count; i++)
-		put_record(out, &records[i], (int32_t)i);
-	if (out->failed)
-		return build_fail(out, start, false, SL_ENOMEM);
+	enum sl_err e = put_records(out, params, records, count);
+	if (e != SL_OK)
+		return build_fail(out, start, false, e);
 	size_t size = out->len - start;
 	if (size - STOR_BATCH_LOG_OVERHEAD > INT32_MAX)
 		return build_fail(out, start, false, SL_ETOOBIG);

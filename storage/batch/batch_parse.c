@@ -4,9 +4,10 @@
  *
  * Nothing here trusts the input: every length is checked against what remains, the record
  * count against the records actually present, and the batch must be filled exactly. After
- * stor_batch_parse() accepts a batch, iterating it cannot fail.
+ * stor_batch_parse() accepts a batch, iterating it cannot fail. stor_batch_frame() is the
+ * frame check shared with stor_batch_parse_header() and stor_batch_validate().
  */
-#include "batch.h"
+#include "batch_int.h"
 
 #include <string.h>
 
@@ -124,42 +125,76 @@ static enum sl_err records_check(const struct stor_batch_view *v)
 	return SL_OK;
 }
 
-enum sl_err stor_batch_parse(const uint8_t *p, size_t n, struct stor_batch_view *out,
-                             size_t *consumed)
+enum stor_batch_problem stor_batch_frame(const uint8_t *p, size_t n, struct stor_batch_view *out)
 {
 	SL_ASSERT(out != NULL);
-	SL_ASSERT(consumed != NULL);
+	SL_ASSERT(p != NULL || n == 0);
 	size_t size = 0;
-	enum sl_err e = stor_batch_peek_size(p, n, &size);
-	if (e != SL_OK)
-		return SL_EMALFORMED;
-	if (size > n)
-		return SL_EMALFORMED;
+	memset(out, 0, sizeof(*out));
+	if (stor_batch_peek_size(p, n, &size) != SL_OK || size > n)
+		return STOR_PROBLEM_TRUNCATED;
 	/* The magic byte sits before the CRC-covered range, so check it first: a v0/v1
 	 * message set has a different layout and CRC. */
 	if (p[16] != STOR_BATCH_MAGIC)
-		return SL_EUNSUPPORTED;
-	memset(out, 0, sizeof(*out));
+		return STOR_PROBLEM_MAGIC;
 	header_decode(p, &out->h);
 	uint32_t crc =
 	        sl_crc32c(0, p + STOR_BATCH_ATTRIBUTES_OFFSET, size - STOR_BATCH_ATTRIBUTES_OFFSET);
 	if (crc != out->h.crc)
-		return SL_ECORRUPT;
-	if ((out->h.attributes & STOR_BATCH_ATTR_COMPRESSION_MASK) != 0)
-		return SL_EUNSUPPORTED;
+		return STOR_PROBLEM_CRC;
+	if (stor_batch_compression(out) > STOR_COMPRESSION_MAX)
+		return STOR_PROBLEM_COMPRESSION;
 	if (out->h.record_count < 0 || out->h.last_offset_delta < 0)
-		return SL_EMALFORMED;
+		return STOR_PROBLEM_COUNT;
 	out->data = p;
 	out->size = size;
 	out->records = p + STOR_BATCH_HEADER_BYTES;
 	out->records_len = size - STOR_BATCH_HEADER_BYTES;
+	return STOR_PROBLEM_NONE;
+}
+
+/* The sl_err stor_batch_parse and stor_batch_parse_header report for a frame problem. */
+static enum sl_err frame_err(enum stor_batch_problem pr)
+{
+	switch (pr) {
+	case STOR_PROBLEM_NONE:
+		return SL_OK;
+	case STOR_PROBLEM_MAGIC:
+	case STOR_PROBLEM_COMPRESSION:
+		return SL_EUNSUPPORTED;
+	case STOR_PROBLEM_CRC:
+		return SL_ECORRUPT;
+	default:
+		return SL_EMALFORMED;
+	}
+}
+
+enum sl_err stor_batch_parse_header(const uint8_t *p, size_t n, struct stor_batch_view *out,
+                                    size_t *consumed)
+{
+	SL_ASSERT(consumed != NULL);
+	enum sl_err e = frame_err(stor_batch_frame(p, n, out));
+	if (e == SL_OK)
+		*consumed = out->size;
+	return e;
+}
+
+enum sl_err stor_batch_parse(const uint8_t *p, size_t n, struct stor_batch_view *out,
+                             size_t *consumed)
+{
+	SL_ASSERT(consumed != NULL);
+	enum sl_err e = frame_err(stor_batch_frame(p, n, out));
+	if (e != SL_OK)
+		return e;
+	if (stor_batch_compression(out) != STOR_COMPRESSION_NONE)
+		return SL_EUNSUPPORTED;
 	/* Each record takes at least 7 bytes; reject absurd counts before walking. */
 	if ((size_t)out->h.record_count > out->records_len)
 		return SL_EMALFORMED;
 	e = records_check(out);
 	if (e != SL_OK)
 		return e;
-	*consumed = size;
+	*consumed = out->size;
 	return SL_OK;
 }
 
@@ -170,6 +205,17 @@ void stor_record_iter_init(struct stor_record_iter *it, const struct stor_batch_
 	it->p = v->records;
 	it->left = v->records_len;
 	it->remaining = v->h.record_count;
+}
+
+void stor_record_iter_init_raw(struct stor_record_iter *it, const uint8_t *records, size_t len,
+                               int32_t count)
+{
+	SL_ASSERT(it != NULL);
+	SL_ASSERT(records != NULL || len == 0);
+	SL_ASSERT(count >= 0);
+	it->p = records;
+	it->left = len;
+	it->remaining = count;
 }
 
 /* Decodes the record body in c (exactly the record's bytes). */

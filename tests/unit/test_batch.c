@@ -243,8 +243,10 @@ START_TEST(test_build_errors_leave_buffer)
 	struct stor_record_in r;
 	memset(&r, 0, sizeof(r));
 	ck_assert_int_eq(stor_batch_build(&b, &p, &r, 0), SL_EINVAL);
-	p.attributes = 2;
-	ck_assert_int_eq(stor_batch_build(&b, &p, &r, 1), SL_EINVAL);
+	for (int16_t codec = 5; codec <= 7; codec++) {
+		p.attributes = codec;
+		ck_assert_int_eq(stor_batch_build(&b, &p, &r, 1), SL_EINVAL);
+	}
 	p.attributes = 0;
 	r.value = v1;
 	r.value_len = -3;
@@ -263,6 +265,78 @@ START_TEST(test_build_errors_leave_buffer)
 }
 END_TEST
 
+/* parse_header checks the frame only: it accepts compressed batches parse refuses, and
+ * rejects codec 5-7, bad magic, CRC and truncation the same way parse does. */
+START_TEST(test_parse_header)
+{
+	struct sl_buf b;
+	sl_buf_init(&b, 1 << 20);
+	size_t size = build_sample(&b, 9);
+	struct stor_batch_view v;
+	size_t used = 0;
+	ck_assert_int_eq(stor_batch_parse_header(b.data, b.len, &v, &used), SL_OK);
+	ck_assert_uint_eq(used, size);
+	ck_assert_int_eq(v.h.base_offset, 9);
+	ck_assert_int_eq(stor_batch_compression(&v), STOR_COMPRESSION_NONE);
+	ck_assert_ptr_eq(v.records, b.data + STOR_BATCH_HEADER_BYTES);
+	ck_assert_uint_eq(v.records_len, size - STOR_BATCH_HEADER_BYTES);
+	for (int codec = 1; codec <= 7; codec++) {
+		b.data[22] = (uint8_t)((b.data[22] & ~STOR_BATCH_ATTR_COMPRESSION_MASK) | codec);
+		reseal(b.data, size);
+		ck_assert_int_eq(stor_batch_parse_header(b.data, size, &v, &used),
+		                 codec <= STOR_COMPRESSION_MAX ? SL_OK : SL_EUNSUPPORTED);
+		ck_assert_int_eq(stor_batch_parse(b.data, size, &v, &used), SL_EUNSUPPORTED);
+	}
+	b.data[22] &= (uint8_t)~STOR_BATCH_ATTR_COMPRESSION_MASK;
+	reseal(b.data, size);
+	for (size_t n = 0; n < size; n++)
+		ck_assert_int_eq(stor_batch_parse_header(b.data, n, &v, &used), SL_EMALFORMED);
+	b.data[40] ^= 0x10;
+	ck_assert_int_eq(stor_batch_parse_header(b.data, size, &v, &used), SL_ECORRUPT);
+	b.data[40] ^= 0x10;
+	b.data[16] = 1;
+	ck_assert_int_eq(stor_batch_parse_header(b.data, size, &v, &used), SL_EUNSUPPORTED);
+	b.data[16] = 2;
+	/* The frame check does not walk the records: a wrong count passes it. */
+	sl_store_be32(b.data + 57, 4);
+	reseal(b.data, size);
+	ck_assert_int_eq(stor_batch_parse_header(b.data, size, &v, &used), SL_OK);
+	ck_assert_int_eq(stor_batch_parse(b.data, size, &v, &used), SL_EMALFORMED);
+	sl_store_be32(b.data + 57, (uint32_t)-1);
+	reseal(b.data, size);
+	ck_assert_int_eq(stor_batch_parse_header(b.data, size, &v, &used), SL_EMALFORMED);
+	sl_buf_free(&b);
+}
+END_TEST
+
+/* The raw iterator walks a records area held outside any batch. */
+START_TEST(test_raw_iterator)
+{
+	struct sl_buf b;
+	sl_buf_init(&b, 1 << 20);
+	size_t size = build_sample(&b, 0);
+	const uint8_t *area = b.data + STOR_BATCH_HEADER_BYTES;
+	size_t len = size - STOR_BATCH_HEADER_BYTES;
+	struct stor_record_iter it;
+	struct stor_record r;
+	stor_record_iter_init_raw(&it, area, len, 3);
+	for (int i = 0; i < 3; i++) {
+		ck_assert_int_eq(stor_record_next(&it, &r), SL_OK);
+		ck_assert_int_eq(r.offset_delta, i);
+	}
+	ck_assert_int_eq(stor_record_next(&it, &r), SL_ENOENT);
+	ck_assert_uint_eq(it.left, 0);
+	/* A count larger than the area runs out of bytes: SL_EMALFORMED, never a read past. */
+	stor_record_iter_init_raw(&it, area, len, 4);
+	for (int i = 0; i < 3; i++)
+		ck_assert_int_eq(stor_record_next(&it, &r), SL_OK);
+	ck_assert_int_eq(stor_record_next(&it, &r), SL_EMALFORMED);
+	stor_record_iter_init_raw(&it, NULL, 0, 1);
+	ck_assert_int_eq(stor_record_next(&it, &r), SL_EMALFORMED);
+	sl_buf_free(&b);
+}
+END_TEST
+
 Suite *test_suite(void)
 {
 	Suite *s = suite_create("batch");
@@ -274,6 +348,8 @@ Suite *test_suite(void)
 	tcase_add_test(tc, test_count_mismatch);
 	tcase_add_test(tc, test_magic_and_compression_rejected);
 	tcase_add_test(tc, test_build_errors_leave_buffer);
+	tcase_add_test(tc, test_parse_header);
+	tcase_add_test(tc, test_raw_iterator);
 	suite_add_tcase(s, tc);
 	return s;
 }

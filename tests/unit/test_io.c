@@ -11,6 +11,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -635,6 +637,237 @@ START_TEST(test_destroy_with_pending)
 }
 END_TEST
 
+/* ---- splice / sendfile -------------------------------------------------------------------- */
+
+#define SPLICE_FILE_BYTES (4u << 20) /* larger than loopback socket buffers: forces waits */
+
+static uint8_t pattern_byte(size_t i)
+{
+	return (uint8_t)((i * 7u + (i >> 11)) & 0xff);
+}
+
+/* A temporary file of `bytes` patterned bytes (already unlinked); returns its fd. */
+static int pattern_file(size_t bytes)
+{
+	char path[] = "/tmp/sl_io_splice_XXXXXX";
+	int fd = mkstemp(path);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(unlink(path), 0);
+	uint8_t *buf = malloc(bytes);
+	ck_assert_ptr_nonnull(buf);
+	for (size_t i = 0; i < bytes; i++)
+		buf[i] = pattern_byte(i);
+	ck_assert_int_eq(pwrite(fd, buf, bytes, 0), (ssize_t)bytes);
+	free(buf);
+	return fd;
+}
+
+/* Drains a socket on another thread and checks the pattern from `first` on. */
+struct drain {
+	int fd;
+	size_t first;
+	size_t want;
+	size_t got;
+	bool mismatch;
+};
+
+static void *drain_main(void *arg)
+{
+	struct drain *d = arg;
+	uint8_t buf[65536];
+	while (d->got < d->want) {
+		ssize_t n = recv(d->fd, buf, sizeof(buf), 0);
+		if (n <= 0)
+			break;
+		for (ssize_t i = 0; i < n; i++) {
+			if (buf[i] != pattern_byte(d->first + d->got + (size_t)i))
+				d->mismatch = true;
+		}
+		d->got += (size_t)n;
+	}
+	return NULL;
+}
+
+/* A file range to a socket through a pipe: file -> pipe, pipe -> socket, repeated. */
+START_TEST(test_splice_file_pipe_socket)
+{
+	signal(SIGPIPE, SIG_IGN);
+	struct io_loop *loop = loop_new(_i, 0);
+	int cfd = -1;
+	int sfd = tcp_pair(loop, &cfd);
+	int file = pattern_file(SPLICE_FILE_BYTES);
+	int pfd[2];
+	ck_assert_int_eq(pipe2(pfd, O_CLOEXEC), 0);
+	const size_t first = 1000; /* an unaligned start */
+	struct drain d = {.fd = cfd, .first = first, .want = SPLICE_FILE_BYTES - first};
+	pthread_t th;
+	ck_assert_int_eq(pthread_create(&th, NULL, drain_main, &d), 0);
+
+	struct io_op op = {0};
+	struct rec r = {0};
+	size_t off = first;
+	while (off < SPLICE_FILE_BYTES) {
+		START(io_splice(loop, &op, file, off, pfd[1], IO_OFFSET_NONE, 65536, rec_done, &r));
+		run_until(loop, &r, r.calls + 1);
+		ck_assert_msg(r.err == SL_OK, "file->pipe: %s", sl_err_name(r.err));
+		ck_assert_int_gt(r.res, 0);
+		ck_assert_int_le(r.res, 65536);
+		size_t in_pipe = (size_t)r.res;
+		while (in_pipe > 0) {
+			START(io_splice(loop, &op, pfd[0], IO_OFFSET_NONE, sfd, IO_OFFSET_NONE,
+			                in_pipe, rec_done, &r));
+			run_until(loop, &r, r.calls + 1);
+			ck_assert_msg(r.err == SL_OK, "pipe->socket: %s", sl_err_name(r.err));
+			ck_assert_int_gt(r.res, 0);
+			ck_assert_int_le(r.res, (int64_t)in_pipe);
+			in_pipe -= (size_t)r.res;
+			off += (size_t)r.res;
+		}
+	}
+	ck_assert_uint_eq(off, SPLICE_FILE_BYTES);
+	ck_assert_int_eq(pthread_join(th, NULL), 0);
+	ck_assert_uint_eq(d.got, SPLICE_FILE_BYTES - first);
+	ck_assert(!d.mismatch);
+	/* The file position was not used: an explicit offset leaves it at 0. */
+	ck_assert_int_eq(lseek(file, 0, SEEK_CUR), 0);
+	close(pfd[0]);
+	close(pfd[1]);
+	close(file);
+	close(cfd);
+	close(sfd);
+	io_loop_destroy(loop);
+}
+END_TEST
+
+/* End of input: 0 bytes. Neither end a pipe: SL_EINVAL. A bad fd: SL_EBADF-like error. */
+START_TEST(test_splice_edges)
+{
+	struct io_loop *loop = loop_new(_i, 0);
+	int file = pattern_file(4096);
+	int pfd[2];
+	ck_assert_int_eq(pipe2(pfd, O_CLOEXEC), 0);
+	struct io_op op = {0};
+	struct rec r = {0};
+
+	START(io_splice(loop, &op, file, 4096, pfd[1], IO_OFFSET_NONE, 100, rec_done, &r));
+	run_until(loop, &r, 1);
+	ck_assert_int_eq(r.err, SL_OK);
+	ck_assert_int_eq(r.res, 0); /* at end of file */
+
+	START(io_splice(loop, &op, file, 4000, pfd[1], IO_OFFSET_NONE, 1000, rec_done, &r));
+	run_until(loop, &r, 2);
+	ck_assert_int_eq(r.err, SL_OK);
+	ck_assert_int_eq(r.res, 96); /* short: only 96 bytes left */
+	uint8_t buf[128];
+	ck_assert_int_eq(read(pfd[0], buf, sizeof(buf)), 96);
+	for (size_t i = 0; i < 96; i++)
+		ck_assert_uint_eq(buf[i], pattern_byte(4000 + i));
+
+	int other = pattern_file(16);
+	START(io_splice(loop, &op, file, 0, other, 0, 100, rec_done, &r));
+	run_until(loop, &r, 3);
+	ck_assert_int_eq(r.err, SL_EINVAL); /* no pipe on either side */
+	ck_assert_int_eq(r.errno_value, EINVAL);
+
+	START(io_splice(loop, &op, file, 0, 1 << 20, IO_OFFSET_NONE, 100, rec_done, &r));
+	run_until(loop, &r, 4);
+	ck_assert_int_ne(r.err, SL_OK); /* not an open fd */
+	ck_assert_int_eq(r.errno_value, EBADF);
+	ck_assert_uint_eq(io_loop_pending(loop), 0);
+	close(other);
+	close(pfd[0]);
+	close(pfd[1]);
+	close(file);
+	io_loop_destroy(loop);
+}
+END_TEST
+
+/* sendfile: the sync backend sends the range; uring has no opcode and says so. */
+START_TEST(test_sendfile)
+{
+	signal(SIGPIPE, SIG_IGN);
+	struct io_loop *loop = loop_new(_i, 0);
+	int cfd = -1;
+	int sfd = tcp_pair(loop, &cfd);
+	int file = pattern_file(SPLICE_FILE_BYTES);
+	struct io_op op = {0};
+	struct rec r = {0};
+	if (backends[_i] == IO_BACKEND_URING) {
+		START(io_sendfile(loop, &op, sfd, file, 0, 4096, rec_done, &r));
+		ck_assert(op.in_flight);
+		run_until(loop, &r, 1);
+		ck_assert_int_eq(r.err, SL_EUNSUPPORTED);
+		ck_assert_uint_eq(io_loop_pending(loop), 0);
+	} else {
+		const size_t first = 12345;
+		struct drain d = {.fd = cfd, .first = first, .want = SPLICE_FILE_BYTES - first};
+		pthread_t th;
+		ck_assert_int_eq(pthread_create(&th, NULL, drain_main, &d), 0);
+		size_t off = first;
+		while (off < SPLICE_FILE_BYTES) {
+			START(io_sendfile(loop, &op, sfd, file, off, SPLICE_FILE_BYTES, rec_done,
+			                  &r));
+			run_until(loop, &r, r.calls + 1);
+			ck_assert_msg(r.err == SL_OK, "sendfile: %s", sl_err_name(r.err));
+			ck_assert_int_gt(r.res, 0);
+			off += (size_t)r.res;
+		}
+		ck_assert_uint_eq(off, SPLICE_FILE_BYTES);
+		ck_assert_int_eq(pthread_join(th, NULL), 0);
+		ck_assert_uint_eq(d.got, SPLICE_FILE_BYTES - first);
+		ck_assert(!d.mismatch);
+		START(io_sendfile(loop, &op, sfd, file, SPLICE_FILE_BYTES, 100, rec_done, &r));
+		run_until(loop, &r, r.calls + 1);
+		ck_assert_int_eq(r.err, SL_OK);
+		ck_assert_int_eq(r.res, 0); /* at end of file */
+	}
+	close(file);
+	close(cfd);
+	close(sfd);
+	io_loop_destroy(loop);
+}
+END_TEST
+
+/* A splice whose output socket's peer is gone fails (EPIPE or ECONNRESET), it does not hang. */
+START_TEST(test_splice_closed_peer)
+{
+	signal(SIGPIPE, SIG_IGN);
+	struct io_loop *loop = loop_new(_i, 0);
+	int cfd = -1;
+	int sfd = tcp_pair(loop, &cfd);
+	close(cfd);
+	int file = pattern_file(65536);
+	int pfd[2];
+	ck_assert_int_eq(pipe2(pfd, O_CLOEXEC), 0);
+	struct io_op op = {0};
+	struct rec r = {0};
+	bool failed = false;
+	for (int round = 0; round < 64 && !failed; round++) {
+		START(io_splice(loop, &op, file, 0, pfd[1], IO_OFFSET_NONE, 65536, rec_done, &r));
+		run_until(loop, &r, r.calls + 1);
+		ck_assert_int_eq(r.err, SL_OK);
+		size_t in_pipe = (size_t)r.res;
+		while (in_pipe > 0 && !failed) {
+			START(io_splice(loop, &op, pfd[0], IO_OFFSET_NONE, sfd, IO_OFFSET_NONE,
+			                in_pipe, rec_done, &r));
+			run_until(loop, &r, r.calls + 1);
+			if (r.err != SL_OK)
+				failed = true;
+			else
+				in_pipe -= (size_t)r.res;
+		}
+	}
+	ck_assert_msg(failed, "splice to a closed peer never failed");
+	ck_assert_msg(r.errno_value == EPIPE || r.errno_value == ECONNRESET, "errno %d",
+	              r.errno_value);
+	close(pfd[0]);
+	close(pfd[1]);
+	close(file);
+	close(sfd);
+	io_loop_destroy(loop);
+}
+END_TEST
+
 Suite *test_suite(void)
 {
 	Suite *s = suite_create("io");
@@ -654,6 +887,10 @@ Suite *test_suite(void)
 	tcase_add_loop_test(tc, test_no_reentrant_completion, 0, n);
 	tcase_add_loop_test(tc, test_writev_socket, 0, n);
 	tcase_add_loop_test(tc, test_destroy_with_pending, 0, n);
+	tcase_add_loop_test(tc, test_splice_file_pipe_socket, 0, n);
+	tcase_add_loop_test(tc, test_splice_edges, 0, n);
+	tcase_add_loop_test(tc, test_sendfile, 0, n);
+	tcase_add_loop_test(tc, test_splice_closed_peer, 0, n);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -1,0 +1,120 @@
+/*
+ * log_int.h: private to storage/. The partition log's state, shared by log.c (open, append,
+ * close), log_read.c, log_retention.c, flush.c and log_manager.c.
+ *
+ * Invariants (stor_log_check_invariants):
+ *   - segs[] is sorted by base offset, non-empty; only the last segment takes appends;
+ *   - log_start_offset <= durable_offset <= written_offset <= end_offset
+ *     (log_start may pass durable after a truncation below it restarts the log);
+ *   - per segment: durable_bytes <= written_bytes <= s.size_bytes;
+ *   - the in-flight list holds appends in offset order; written_offset is the base offset of
+ *     its head (or end_offset when it is empty);
+ *   - waiters are sorted by offset and all wait for offsets > durable_offset.
+ */
+#ifndef SL_LOG_INT_H
+#define SL_LOG_INT_H
+
+#include "stor_int.h"
+#include "storage.h"
+
+#define LOG_PATH_BYTES 1024
+#define LOG_EPOCHS_MAX 4096
+
+/* A live or deleted segment plus the log's watermarks for its .log file. */
+struct log_seg {
+	struct stor_segment s;
+	uint64_t written_bytes; /* [0, written_bytes) is in the file */
+	uint64_t durable_bytes; /* [0, durable_bytes) survived a completed fdatasync */
+	uint64_t flush_bytes;   /* target of the flush round in flight (when in_round) */
+	bool in_round;
+	int64_t delete_at_ms; /* deleted segments: when the fd may be closed */
+	struct log_seg *grave_next;
+};
+
+struct stor_log {
+	struct stor_log_manager *mgr; /* NULL for a log opened on its own */
+	struct io_loop *loop;
+	char dir[LOG_PATH_BYTES];
+	char parent[LOG_PATH_BYTES]; /* the log dir */
+	char topic[STOR_TOPIC_NAME_MAX + 1];
+	int32_t partition;
+	struct stor_log_config cfg;
+
+	struct log_seg **segs;
+	size_t seg_count;
+	size_t seg_cap;
+	struct log_seg *grave; /* unlinked, fd still open */
+
+	int64_t log_start_offset;
+	int64_t end_offset;
+	int64_t written_offset;
+	int64_t durable_offset;
+	int64_t high_watermark; /* retention bound; -1 = none */
+
+	struct stor_append *inflight_head;
+	struct stor_append *inflight_tail;
+	uint32_t inflight_count;
+
+	/* flush scheduler (flush.c) */
+	bool flushing;
+	int64_t round_target;
+	struct log_seg *round_seg; /* segment whose fdatasync is in flight */
+	struct io_op flush_op;
+	struct stor_durable_wait *waiters;
+	uint64_t flush_rounds;
+	int64_t unflushed_messages;
+	int64_t last_flush_ms;
+
+	bool offline;
+	int64_t fail_offset; /* first offset whose write failed (INT64_MAX if none) */
+
+	struct stor_epoch_entry epochs[LOG_EPOCHS_MAX];
+	size_t epoch_count;
+
+	struct stor_log *hash_next; /* manager's table */
+};
+
+/* log.c */
+struct stor_log_open_args {
+	const char *parent; /* the log dir */
+	const char *topic;
+	int32_t partition;
+	const struct stor_log_config *cfg;
+	int64_t recovery_point; /* 0 if unknown */
+	int64_t log_start_offset;
+	bool clean_shutdown;
+	bool create; /* create the dir if missing */
+};
+/* Opens (recovering what is needed) or creates the partition dir. Blocking. rep accumulates
+ * (may be NULL). */
+enum sl_err stor_log_open(struct io_loop *loop, const struct stor_log_open_args *a,
+                          struct stor_log **out, struct stor_startup_report *rep, char *err,
+                          size_t err_len) SL_MUST_USE;
+/* Clean-shutdown preparation (blocking; nothing may be in flight): fdatasyncs what is not
+ * durable and writes the active segment's indexes; durable_offset = written_offset. */
+enum sl_err stor_log_sync_all(struct stor_log *log);
+/* Frees the log (stor_log_sync_all first when clean). Returns the first error. */
+enum sl_err stor_log_close(struct stor_log *log, bool clean);
+/* Marks the log offline (idempotent), failing every waiter. */
+void stor_log_set_offline(struct stor_log *log, enum sl_err why, const char *what);
+struct log_seg *stor_log_active(const struct stor_log *log);
+/* Segment limits from a log config. */
+void stor_log_limits(const struct stor_log_config *c, struct stor_segment_limits *lim);
+/* Index of the last segment with base_offset <= offset (0 if none). */
+size_t stor_log_seg_index(const struct stor_log *log, int64_t offset);
+/* Moves segs[i..i+n) out of the log: files unlinked now, fd closed by reap. */
+void stor_log_bury(struct stor_log *log, size_t i, size_t n, int64_t now_ms);
+void stor_log_check_invariants(const struct stor_log *log);
+/* Writes leader-epoch-checkpoint (blocking; rare). Failure takes the log offline. */
+enum sl_err stor_log_write_epochs(struct stor_log *log);
+bool stor_log_busy(const struct stor_log *log);
+/* Test hook: truncate each live .log file to its durable size; returns bytes dropped. */
+uint64_t stor_log_test_drop_unsynced(struct stor_log *log);
+
+/* flush.c */
+/* Written data advanced (called after write completions). */
+void stor_flush_on_written(struct stor_log *log);
+/* Fails every waiter with SL_EIO. */
+void stor_flush_fail_waiters(struct stor_log *log);
+
+#endif
