@@ -433,8 +433,11 @@ static enum sl_err open_segments(struct stor_log *log, const struct stor_log_ope
 			rep->bytes_scanned += rr.bytes_scanned;
 			rep->bytes_truncated += rr.bytes_truncated;
 		}
-		if (recover && rr.bytes_truncated > 0 && i + 1 < n) {
-			/* A torn segment in the middle: everything after it is unreachable. */
+		bool gap = i + 1 < n && seg->s.next_offset < bases[i + 1];
+		if (recover && (rr.bytes_truncated > 0 || gap) && i + 1 < n) {
+			/* A torn segment, or one that lost its tail (power loss: later segments may
+			 * have reached the disk while this one's last pages did not): everything
+			 * after it would sit behind a hole and was never reported durable. */
 			SL_WARN(CTX,
 			        "%s: truncated %llu bytes in segment %lld; deleting %zu later "
 			        "segments",

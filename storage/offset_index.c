@@ -21,16 +21,15 @@
 #include <unistd.h>
 
 static_assert(STOR_OFFSET_INDEX_ENTRY_BYTES == 2 * sizeof(uint32_t), "offset entry size");
-static_assert(STOR_TIME_INDEX_ENTRY_BYTES == sizeof(int64_t) + sizeof(uint32_t),
-              "time entry size");
+static_assert(STOR_TIME_INDEX_ENTRY_BYTES == sizeof(int64_t) + sizeof(uint32_t), "time entry size");
 static_assert(STOR_BATCH_HEADER_BYTES > STOR_BATCH_ATTRIBUTES_OFFSET, "crc range");
 
 size_t seg_index_entries_max(const struct stor_segment_limits *lim)
 {
 	uint64_t interval = SL_MAX((uint64_t)lim->index_interval_bytes, 1u);
 	uint64_t by_size = SL_MIN(lim->segment_bytes, STOR_SEGMENT_BYTES_MAX) / interval + 2;
-	uint64_t index_bytes = lim->index_bytes_max ? lim->index_bytes_max
-	                                            : STOR_INDEX_BYTES_MAX_DEFAULT;
+	uint64_t index_bytes =
+	        lim->index_bytes_max ? lim->index_bytes_max : STOR_INDEX_BYTES_MAX_DEFAULT;
 	uint64_t by_file = index_bytes / STOR_TIME_INDEX_ENTRY_BYTES;
 	return (size_t)SL_MAX(SL_MIN(by_size, by_file), 2u);
 }

@@ -232,8 +232,7 @@ enum sl_err stor_segment_write_indexes(struct stor_segment *seg, char *err, size
 
 /* Position of the first batch with base offset >= offset; SL_EINVAL if offset falls inside a
  * batch (not on a boundary). */
-static enum sl_err truncate_position(const struct stor_segment *seg, int64_t offset,
-                                     uint64_t *pos)
+static enum sl_err truncate_position(const struct stor_segment *seg, int64_t offset, uint64_t *pos)
 {
 	if (offset <= seg->base_offset) {
 		*pos = 0;
@@ -282,8 +281,8 @@ enum sl_err stor_segment_truncate(struct stor_segment *seg, int64_t offset)
 	bool misplaced = false;
 	e = seg_replay(seg, pos, NULL, 0, NULL, &bad, &why, &misplaced);
 	if (e != SL_OK) {
-		SL_ERROR(seg->log_path, "truncate to offset %" PRId64 ": bad batch at byte %" PRIu64
-		                        ": %s",
+		SL_ERROR(seg->log_path,
+		         "truncate to offset %" PRId64 ": bad batch at byte %" PRIu64 ": %s",
 		         offset, bad, why ? why : sl_err_msg(e));
 		return e == SL_ECORRUPT ? SL_ECORRUPT : e;
 	}

@@ -77,8 +77,8 @@ void seg_state_reset(struct stor_segment *seg);
  * out of order: that is not a torn write. SL_EIO, SL_ENOMEM. rep (may be NULL) gets bytes
  * scanned and batches. */
 enum sl_err seg_replay(struct stor_segment *seg, uint64_t end, uint8_t *buf, size_t buf_len,
-                       struct stor_recovery_report *rep, uint64_t *bad_position,
-                       const char **why, bool *misplaced) SL_MUST_USE;
+                       struct stor_recovery_report *rep, uint64_t *bad_position, const char **why,
+                       bool *misplaced) SL_MUST_USE;
 /* Reserves capacity for appends (index_entries_max, at least count + 2). */
 enum sl_err seg_reserve_for_appends(struct stor_segment *seg) SL_MUST_USE;
 

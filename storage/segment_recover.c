@@ -29,8 +29,8 @@ enum sl_err seg_replay(struct stor_segment *seg, uint64_t end, uint8_t *buf, siz
                        bool *misplaced)
 {
 	*misplaced = false;
-	const struct stor_offset_entry *entry = seg->oidx_count ? &seg->oidx[seg->oidx_count - 1]
-	                                                        : NULL;
+	const struct stor_offset_entry *entry =
+	        seg->oidx_count ? &seg->oidx[seg->oidx_count - 1] : NULL;
 	uint64_t pos = entry != NULL ? entry->position : 0;
 	seg->size_bytes = pos;
 	seg->next_offset = seg->base_offset;
@@ -93,10 +93,12 @@ static enum sl_err open_recover(struct stor_segment *seg, uint64_t file_size, ui
 	uint64_t bad = 0;
 	const char *why = NULL;
 	bool misplaced = false;
-	enum sl_err e = seg_replay(seg, file_size, buf, SEG_IO_CHUNK_BYTES, rep, &bad, &why, &misplaced);
+	enum sl_err e =
+	        seg_replay(seg, file_size, buf, SEG_IO_CHUNK_BYTES, rep, &bad, &why, &misplaced);
 	if (e != SL_ECORRUPT) {
 		if (e != SL_OK)
-			seg_set_err(err, err_len, "cannot read %s: %s", seg->log_path, sl_err_msg(e));
+			seg_set_err(err, err_len, "cannot read %s: %s", seg->log_path,
+			            sl_err_msg(e));
 		return e;
 	}
 	SL_ASSERT(seg->size_bytes == bad);
@@ -142,6 +144,47 @@ static bool tidx_anchor_ok(const struct stor_segment *seg)
 	return b.last_offset == off && b.max_timestamp == t->timestamp;
 }
 
+/* After a rebuild that replaced a structurally valid offset index: an entry that names a
+ * different offset than the batch at its position is a conflict between two files. The
+ * batch's lastOffsetDelta is under its CRC but baseOffset is not, so when the batch is
+ * contiguous with its predecessor (or is the first batch, at the segment base) the log is
+ * self-consistent and the index is the broken file; otherwise (a gap, which a flipped bit in
+ * baseOffset creates) we cannot tell which file is wrong and refuse (I16). Header reads only. */
+static enum sl_err check_loaded_oidx(const struct stor_segment *seg,
+                                     const struct stor_offset_entry *loaded, size_t n, char *err,
+                                     size_t err_len)
+{
+	uint64_t pos = 0;
+	int64_t prev_last = seg->base_offset - 1;
+	size_t j = 0;
+	while (pos < seg->size_bytes && j < n) {
+		struct seg_batch_info b;
+		const char *why = NULL;
+		enum sl_err e = seg_read_header(seg, pos, seg->size_bytes, prev_last + 1, &b, &why);
+		if (e != SL_OK)
+			return e; /* the rebuild just read these headers */
+		while (j < n && loaded[j].position < pos)
+			j++;
+		if (j < n && loaded[j].position == pos) {
+			int64_t named = seg->base_offset + loaded[j].relative_offset;
+			if (named != b.last_offset && b.base_offset != prev_last + 1) {
+				seg_set_err(err, err_len,
+				            "%s: corrupt at byte %" PRIu64
+				            ": the offset index names "
+				            "offset %" PRId64
+				            ", the batch (after an offset gap) ends at %" PRId64
+				            "; one of the files is corrupt (not repaired)",
+				            seg->log_path, pos, named, b.last_offset);
+				return SL_ECORRUPT;
+			}
+			j++;
+		}
+		prev_last = b.last_offset;
+		pos += b.size;
+	}
+	return SL_OK;
+}
+
 static bool load_failed_hard(enum sl_err e)
 {
 	return e != SL_OK && e != SL_ENOENT && e != SL_ECORRUPT;
@@ -164,11 +207,13 @@ static enum sl_err open_trusted(struct stor_segment *seg, uint64_t file_size, ui
 	const char *why = NULL;
 	bool misplaced = false;
 	if (eo == SL_OK && et == SL_OK) {
-		enum sl_err e = seg_replay(seg, file_size, buf, SEG_IO_CHUNK_BYTES, rep, &bad, &why, &misplaced);
+		enum sl_err e = seg_replay(seg, file_size, buf, SEG_IO_CHUNK_BYTES, rep, &bad, &why,
+		                           &misplaced);
 		if (e == SL_OK && seg_tidx_fits(seg) && tidx_anchor_ok(seg))
 			return SL_OK;
 		if (e != SL_OK && e != SL_ECORRUPT) {
-			seg_set_err(err, err_len, "cannot read %s: %s", seg->log_path, sl_err_msg(e));
+			seg_set_err(err, err_len, "cannot read %s: %s", seg->log_path,
+			            sl_err_msg(e));
 			return e;
 		}
 		/* The indexes do not fit the log (or the tail is bad): rebuild to find out. */
@@ -177,9 +222,18 @@ static enum sl_err open_trusted(struct stor_segment *seg, uint64_t file_size, ui
 	}
 	SL_INFO(seg->log_path, "rebuilding indexes (offset index %s, time index %s)",
 	        sl_err_name(eo), sl_err_name(et));
+	struct stor_offset_entry *loaded = NULL;
+	size_t loaded_count = eo == SL_OK ? seg->oidx_count : 0;
+	if (loaded_count > 0) {
+		loaded = malloc(loaded_count * sizeof(*loaded));
+		if (loaded == NULL)
+			return SL_ENOMEM;
+		memcpy(loaded, seg->oidx, loaded_count * sizeof(*loaded));
+	}
 	seg->oidx_count = 0;
 	seg->tidx_count = 0;
-	enum sl_err e = seg_replay(seg, file_size, buf, SEG_IO_CHUNK_BYTES, rep, &bad, &why, &misplaced);
+	enum sl_err e =
+	        seg_replay(seg, file_size, buf, SEG_IO_CHUNK_BYTES, rep, &bad, &why, &misplaced);
 	if (e == SL_ECORRUPT) {
 		seg_set_err(err, err_len,
 		            "%s: corrupt batch at byte %" PRIu64 ": %s (segment below the recovery "
@@ -188,7 +242,12 @@ static enum sl_err open_trusted(struct stor_segment *seg, uint64_t file_size, ui
 		SL_ERROR(seg->log_path, "corrupt batch at byte %" PRIu64 ": %s", bad, why);
 	} else if (e != SL_OK) {
 		seg_set_err(err, err_len, "cannot read %s: %s", seg->log_path, sl_err_msg(e));
+	} else if (loaded != NULL) {
+		e = check_loaded_oidx(seg, loaded, loaded_count, err, err_len);
+		if (e == SL_ECORRUPT)
+			SL_ERROR(seg->log_path, "%s", err);
 	}
+	free(loaded);
 	return e;
 }
 
@@ -219,7 +278,7 @@ static enum sl_err open_log(struct stor_segment *seg, uint64_t *file_size, char 
 }
 
 /* Kafka's rollingBasedTimestamp: the first batch's max timestamp. */
-static enum sl_err read_first_timestamp(struct stor_segment *seg)
+static enum sl_err read_first_timestamp(struct stor_segment *seg, char *err, size_t err_len)
 {
 	seg->first_append_ms = -1;
 	if (seg->size_bytes == 0)
@@ -229,6 +288,10 @@ static enum sl_err read_first_timestamp(struct stor_segment *seg)
 	enum sl_err e = seg_read_header(seg, 0, seg->size_bytes, seg->base_offset, &b, &why);
 	if (e == SL_OK)
 		seg->first_append_ms = b.max_timestamp;
+	else if (e == SL_ECORRUPT)
+		seg_set_err(err, err_len, "%s: corrupt batch at byte 0: %s", seg->log_path, why);
+	else
+		seg_set_err(err, err_len, "cannot read %s: %s", seg->log_path, sl_err_msg(e));
 	return e;
 }
 
@@ -256,7 +319,7 @@ enum sl_err stor_segment_open(struct stor_segment *seg, const char *dir, int64_t
 		e = open_trusted(seg, file_size, buf, rep, err, err_len);
 	free(buf);
 	if (e == SL_OK)
-		e = read_first_timestamp(seg);
+		e = read_first_timestamp(seg, err, err_len);
 	if (e == SL_OK)
 		e = seg_reserve_for_appends(seg);
 	if (e == SL_OK)

@@ -47,9 +47,9 @@ static bool verify_batch(struct verify_walk *w, const struct seg_batch_info *b)
 	}
 	if (w->bounds != NULL && (b->leader_epoch < w->bounds->leader_epoch_min ||
 	                          b->leader_epoch > w->bounds->leader_epoch_max)) {
-		snprintf(w->why, sizeof(w->why), "leader epoch %" PRId32 " outside [%" PRId32
-		         ", %" PRId32 "]", b->leader_epoch, w->bounds->leader_epoch_min,
-		         w->bounds->leader_epoch_max);
+		snprintf(w->why, sizeof(w->why),
+		         "leader epoch %" PRId32 " outside [%" PRId32 ", %" PRId32 "]",
+		         b->leader_epoch, w->bounds->leader_epoch_min, w->bounds->leader_epoch_max);
 		return false;
 	}
 	w->have_epoch = true;
@@ -96,8 +96,9 @@ static bool verify_end(struct verify_walk *w, int64_t next_offset)
 		return false;
 	}
 	if (next_offset != seg->next_offset) {
-		snprintf(w->why, sizeof(w->why), "batches end at offset %" PRId64 ", expected %" PRId64,
-		         next_offset, seg->next_offset);
+		snprintf(w->why, sizeof(w->why),
+		         "batches end at offset %" PRId64 ", expected %" PRId64, next_offset,
+		         seg->next_offset);
 		return false;
 	}
 	if (w->max_timestamp != seg->max_timestamp) {
@@ -210,7 +211,8 @@ enum sl_err stor_segment_dir_cleanup(const char *dir, size_t *removed_count, siz
 			continue;
 		if (unlinkat(dirfd(d), name, 0) != 0 && errno != ENOENT) {
 			int en = errno;
-			seg_set_err(err, err_len, "cannot remove %s/%s: %s", dir, name, strerror(en));
+			seg_set_err(err, err_len, "cannot remove %s/%s: %s", dir, name,
+			            strerror(en));
 			e = sl_err_from_errno(en);
 			break;
 		}

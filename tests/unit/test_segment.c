@@ -144,8 +144,10 @@ static void check_offsets(const struct stor_segment *seg, const struct model *m)
 		ck_assert_int_eq(stor_segment_find_offset(seg, o, &pos), SL_OK);
 		size_t i = model_batch_of(m, o);
 		uint64_t want = i < m->count ? m->pos[i] : end;
-		ck_assert_msg(pos == want, "offset %" PRId64 ": position %" PRIu64 " want %" PRIu64
-		              " (seed %" PRIu64 ")", o, pos, want, seed);
+		ck_assert_msg(pos == want,
+		              "offset %" PRId64 ": position %" PRIu64 " want %" PRIu64
+		              " (seed %" PRIu64 ")",
+		              o, pos, want, seed);
 	}
 }
 
@@ -178,7 +180,8 @@ static void check_timestamps(const struct stor_segment *seg, const struct model 
 		int r = 0;
 		while (m->rec_ts[want][r] < ts)
 			r++;
-		ck_assert_int_eq(stor_segment_refine_timestamp(seg, &hit, ts, &scratch, &off), SL_OK);
+		ck_assert_int_eq(stor_segment_refine_timestamp(seg, &hit, ts, &scratch, &off),
+		                 SL_OK);
 		ck_assert_int_eq(off, m->base[want] + r);
 	}
 	sl_buf_free(&scratch);
@@ -198,7 +201,8 @@ static void check_index_rule(const struct stor_segment *seg, const struct model 
 		if (since > seg->index_interval_bytes) {
 			ck_assert_uint_lt(oi, seg->oidx_count);
 			ck_assert_uint_eq(seg->oidx[oi].position, m->pos[i]);
-			ck_assert_int_eq(seg->base_offset + seg->oidx[oi].relative_offset, m->last[i]);
+			ck_assert_int_eq(seg->base_offset + seg->oidx[oi].relative_offset,
+			                 m->last[i]);
 			oi++;
 			if (run_max > last_t) {
 				ck_assert_uint_lt(ti, seg->tidx_count);
@@ -371,9 +375,9 @@ START_TEST(test_truncate)
 		/* Reopen trusted: the rewritten index files agree with the log. */
 		stor_segment_close(&seg);
 		struct stor_recovery_report rep;
-		ck_assert_int_eq(stor_segment_open(&seg, root, 0, false, &lim, &rep, err,
-		                                   sizeof(err)),
-		                 SL_OK);
+		ck_assert_int_eq(
+		        stor_segment_open(&seg, root, 0, false, &lim, &rep, err, sizeof(err)),
+		        SL_OK);
 		check_offsets(&seg, &m);
 		check_timestamps(&seg, &m);
 		uint64_t bad = 0;
@@ -456,8 +460,12 @@ START_TEST(test_refine_attributes)
 	/* Only the second batch is before end_position? No: bound the scan to the first. */
 	ck_assert_int_eq(stor_segment_lookup_timestamp(&seg, 301, seg.size_bytes, &hit), SL_OK);
 	ck_assert(!hit.found);
-	hit = (struct stor_time_lookup){.found = true, .position = first, .batch_bytes = (uint32_t)n,
-	                                .base_offset = 3, .last_offset = 5, .attributes = 1};
+	hit = (struct stor_time_lookup){.found = true,
+	                                .position = first,
+	                                .batch_bytes = (uint32_t)n,
+	                                .base_offset = 3,
+	                                .last_offset = 5,
+	                                .attributes = 1};
 	ck_assert_int_eq(stor_segment_refine_timestamp(&seg, &hit, 150, &scratch, &off),
 	                 SL_EUNSUPPORTED);
 	/* end_position hides batches that are not written yet. */
@@ -520,14 +528,14 @@ static bool present(const char *name)
 
 START_TEST(test_dir_cleanup)
 {
-	const char *junk[] = {"00000000000000000000.index.tmp", "leader-epoch-checkpoint.tmp",
-	                      "00000000000000000000.log.cleaned",
-	                      "00000000000000000005.log.deleted", "00000000000000000009.index",
-	                      "00000000000000000009.timeindex"};
-	const char *keep[] = {"00000000000000000000.log", "00000000000000000000.index",
+	const char *junk[] = {
+	        "00000000000000000000.index.tmp",   "leader-epoch-checkpoint.tmp",
+	        "00000000000000000000.log.cleaned", "00000000000000000005.log.deleted",
+	        "00000000000000000009.index",       "00000000000000000009.timeindex"};
+	const char *keep[] = {"00000000000000000000.log",       "00000000000000000000.index",
 	                      "00000000000000000000.timeindex", "00000000000000000020.log",
-	                      "00000000000000000030.log.swap", "partition.metadata",
-	                      "leader-epoch-checkpoint", "0000000000000000009.index"};
+	                      "00000000000000000030.log.swap",  "partition.metadata",
+	                      "leader-epoch-checkpoint",        "0000000000000000009.index"};
 	for (size_t i = 0; i < SL_ARRAY_LEN(junk); i++)
 		touch(junk[i]);
 	for (size_t i = 0; i < SL_ARRAY_LEN(keep); i++)
@@ -541,9 +549,9 @@ START_TEST(test_dir_cleanup)
 		ck_assert_msg(!present(junk[i]), "%s left", junk[i]);
 	for (size_t i = 0; i < SL_ARRAY_LEN(keep); i++)
 		ck_assert_msg(present(keep[i]), "%s removed", keep[i]);
-	ck_assert_int_eq(stor_segment_dir_cleanup("/nonexistent-sl", &removed, &swaps, err,
-	                                          sizeof(err)),
-	                 SL_ENOENT);
+	ck_assert_int_eq(
+	        stor_segment_dir_cleanup("/nonexistent-sl", &removed, &swaps, err, sizeof(err)),
+	        SL_ENOENT);
 }
 END_TEST
 
