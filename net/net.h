@@ -33,13 +33,15 @@ struct net_request;
  * (sluice.net.zero.copy). SPLICE: file -> per-connection pipe -> socket with splice(2), no
  * user-space copy, on both io backends. SENDFILE: sendfile(2) straight to the socket; the
  * sync backend only (io_uring has no sendfile opcode), so on uring it runs as SPLICE. COPY:
- * pread into a per-connection buffer, then send. DEFAULT is resolved at net_server_create to
- * the cheapest in CPU per byte as measured on the reference machine (docs/performance.md). */
+ * pread into a per-connection buffer, then send. DEFAULT ("auto") is resolved at
+ * net_server_create to the cheapest in CPU per byte as measured on the reference machine
+ * (docs/performance.md): COPY on uring (io_uring punts every splice to a worker thread),
+ * SPLICE on sync. */
 enum net_zero_copy { NET_ZC_DEFAULT, NET_ZC_SPLICE, NET_ZC_SENDFILE, NET_ZC_COPY };
 
-/* "default", "splice", "sendfile", "copy". */
+/* "auto" (DEFAULT), "splice", "sendfile", "copy". */
 const char *net_zero_copy_name(enum net_zero_copy m);
-/* Parses "splice" / "sendfile" / "copy" (case-insensitive; "default" too). SL_EINVAL otherwise. */
+/* Parses "auto" / "splice" / "sendfile" / "copy" (case-insensitive). SL_EINVAL otherwise. */
 enum sl_err net_zero_copy_parse(const char *s, enum net_zero_copy *out) SL_MUST_USE;
 
 /* Called once when a request's slot is released: its response has been sent in full, or its

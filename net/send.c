@@ -31,14 +31,14 @@
 #include <unistd.h>
 
 /* Chosen by measuring CPU per MB on the reference machine (docs/performance.md). */
-#define NET_ZC_DEFAULT_URING NET_ZC_SPLICE
-#define NET_ZC_DEFAULT_SYNC NET_ZC_SENDFILE
+#define NET_ZC_DEFAULT_URING NET_ZC_COPY
+#define NET_ZC_DEFAULT_SYNC NET_ZC_SPLICE
 
 const char *net_zero_copy_name(enum net_zero_copy m)
 {
 	switch (m) {
 	case NET_ZC_DEFAULT:
-		return "default";
+		return "auto";
 	case NET_ZC_SPLICE:
 		return "splice";
 	case NET_ZC_SENDFILE:

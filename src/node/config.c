@@ -261,6 +261,12 @@ static const struct node_config_key keys[] = {
          "I/O backend: uring (io_uring), sync (blocking calls on the loop thread), auto = uring "
          "when the kernel allows it.",
          NOF},
+        {"sluice.net.zero.copy", NODE_CFG_STRING, "auto", 0, 0, "auto,splice,sendfile,copy", "",
+         "How file ranges of responses (fetched records) reach plaintext sockets: splice (file "
+         "-> pipe -> socket, no user-space copy), sendfile (sync backend only; splice on uring), "
+         "copy (pread + send). auto = the cheapest in CPU per byte as measured "
+         "(docs/performance.md): copy on the uring backend, splice on the sync backend.",
+         NOF},
         {"sluice.log.level", NODE_CFG_STRING, "info", 0, 0, "debug,info,warn,error,off", "",
          "Level of the node's log on stderr.", NOF},
 };
@@ -589,6 +595,13 @@ static enum sl_err misc_keys(struct cfg_ctx *x)
 	 * included: config stays free of the io layer). */
 	struct cfg_tok t = trim(v, strlen(v));
 	c->io_backend = cfg_tok_eq(t, "uring") ? 1 : cfg_tok_eq(t, "sync") ? 2 : 0;
+	/* enum net_zero_copy {DEFAULT, SPLICE, SENDFILE, COPY} (net.h, likewise not included). */
+	v = cfg_value(x, "sluice.net.zero.copy");
+	t = trim(v, strlen(v));
+	c->net_zero_copy = cfg_tok_eq(t, "splice")     ? 1
+	                   : cfg_tok_eq(t, "sendfile") ? 2
+	                   : cfg_tok_eq(t, "copy")     ? 3
+	                                               : 0;
 	v = cfg_value(x, "sluice.log.level");
 	char level[16];
 	t = trim(v, strlen(v));

@@ -139,6 +139,7 @@ struct node_config {
 
 	/* Sluice-specific keys (prefix "sluice."). */
 	int io_backend;              /* sluice.io.backend: enum io_backend value, "auto" */
+	int net_zero_copy;           /* sluice.net.zero.copy: enum net_zero_copy value, "auto" */
 	enum sl_log_level log_level; /* sluice.log.level, "info" */
 };
 

@@ -19,6 +19,7 @@
 #include "io.h"
 #include "net.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
@@ -151,6 +152,7 @@ static enum sl_err node_wire(struct node *n, char *err, size_t err_len)
 	        .recv_buffer_bytes = c->socket_receive_buffer_bytes,
 	        .dispatch = brk_dispatch,
 	        .dispatch_ctx = n->brk,
+	        .zero_copy = (enum net_zero_copy)c->net_zero_copy,
 	};
 	e = net_server_create(n->loop, &no, &n->net);
 	if (e != SL_OK) {
@@ -182,9 +184,17 @@ static void log_started(struct node *n)
 	                            ? "broker,controller"
 	                    : c->roles == NODE_ROLE_BROKER ? "broker"
 	                                                   : "controller";
-	SL_INFO(n->log_ctx, "started: roles=%s cluster.id=%s listeners=%s io.backend=%s", roles,
-	        n->dirs.cluster_id, listeners, io_backend_name(io_loop_backend(n->loop)));
+	SL_INFO(n->log_ctx,
+	        "started: roles=%s cluster.id=%s listeners=%s io.backend=%s zero.copy=%s", roles,
+	        n->dirs.cluster_id, listeners, io_backend_name(io_loop_backend(n->loop)),
+	        net_zero_copy_name(net_server_zero_copy(n->net)));
 }
+
+/* config.c stores these enums as ints (config stays free of the io and net layers). */
+static_assert(IO_BACKEND_AUTO == 0 && IO_BACKEND_URING == 1 && IO_BACKEND_SYNC == 2,
+              "sluice.io.backend values in config.c");
+static_assert(NET_ZC_DEFAULT == 0 && NET_ZC_SPLICE == 1 && NET_ZC_SENDFILE == 2 && NET_ZC_COPY == 3,
+              "sluice.net.zero.copy values in config.c");
 
 /* Runs the loop until a signal has stopped the server and every op has finished. */
 static void node_loop(struct node *n)

@@ -2,7 +2,7 @@
  * bench_main.c: sluice_bench_storage: storage and send-path benchmarks (not tests).
  *
  *   sluice_bench_storage zerocopy [--dir D] [--file-mib 256] [--runs 5]
- *   sluice_bench_storage append   [--dir D] [--total-mib 256] [--inflight 8] [--runs 5]
+ *   sluice_bench_storage append   [--dir D] [--total-mib 256] [--inflight N] [--runs 5]
  *                                 [--record-bytes N] [--batch-kib N]
  *
  * tests/bench/storage_bench.sh runs both beside fio's baseline and prints the ratios.
@@ -94,7 +94,7 @@ static unsigned arg_uint(const char *name, const char *v)
 int main(int argc, char **argv)
 {
 	struct bench_opts o = {
-	        .dir = "/var/tmp", .file_mib = 256, .total_mib = 256, .inflight = 8, .runs = 5};
+	        .dir = "/var/tmp", .file_mib = 256, .total_mib = 256, .inflight = 0, .runs = 5};
 	if (argc < 2) {
 		fprintf(stderr,
 		        "usage: %s zerocopy|append [--dir D] [--file-mib N] "

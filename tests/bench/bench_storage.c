@@ -85,14 +85,18 @@ static void slot_start(struct ap_slot *s)
 	}
 }
 
-/* One batch of about batch_bytes made of record_bytes values. */
+/* One batch of at most batch_bytes (and as close to it as the estimate gets) made of
+ * record_bytes values. */
 static int build_batch(unsigned record_bytes, size_t batch_bytes, struct sl_buf *out)
 {
-	size_t count = SL_MAX((size_t)1, batch_bytes / (record_bytes + 10));
+	size_t count = SL_MAX((size_t)1, batch_bytes / (record_bytes + 16));
 	struct stor_record_in *recs = calloc(count, sizeof(*recs));
 	uint8_t *value = malloc(record_bytes);
-	if (recs == NULL || value == NULL)
+	if (recs == NULL || value == NULL) {
+		free(recs);
+		free(value);
 		return -1;
+	}
 	for (unsigned i = 0; i < record_bytes; i++)
 		value[i] = (uint8_t)('a' + i % 26);
 	for (size_t i = 0; i < count; i++) {
@@ -101,7 +105,14 @@ static int build_batch(unsigned record_bytes, size_t batch_bytes, struct sl_buf 
 	}
 	struct stor_batch_params p;
 	stor_batch_params_init(&p, sl_wall_ms());
-	enum sl_err e = stor_batch_build(out, &p, recs, count);
+	enum sl_err e = SL_OK;
+	for (;;) { /* shrink until it fits (max.message.bytes is about 1 MiB) */
+		sl_buf_reset(out);
+		e = stor_batch_build(out, &p, recs, count);
+		if (e != SL_OK || out->len <= batch_bytes || count == 1)
+			break;
+		count = SL_MAX((size_t)1, count * batch_bytes / out->len);
+	}
 	free(recs);
 	free(value);
 	return e == SL_OK ? 0 : -1;
@@ -170,6 +181,15 @@ static double read_back(struct stor_log *log, uint64_t expect_bytes)
 	return (double)total / 1e6 / ((double)(t1.wall_ns - t0.wall_ns) / 1e9);
 }
 
+/* Appends in flight: --inflight, or enough that a flush round (which covers about half of
+ * them: the other half arrive while it runs) spans >= 1 MiB, fio's sync pattern. */
+static unsigned inflight_for(const struct bench_opts *o, unsigned batch_kib)
+{
+	if (o->inflight != 0)
+		return o->inflight;
+	return SL_MAX(8u, 2 * 1024 / batch_kib);
+}
+
 static int append_run(const struct bench_opts *o, unsigned record_bytes, unsigned batch_kib,
                       int run, struct ap_result *res)
 {
@@ -184,14 +204,15 @@ static int append_run(const struct bench_opts *o, unsigned record_bytes, unsigne
 	struct bench_append b = {.target_bytes = (uint64_t)o->total_mib << 20};
 	struct sl_buf batch;
 	sl_buf_init(&batch, 64u << 20);
-	struct ap_slot *slots = calloc(o->inflight, sizeof(*slots));
+	unsigned inflight = inflight_for(o, batch_kib);
+	struct ap_slot *slots = calloc(inflight, sizeof(*slots));
 	int rc = -1;
 	if (stor_mkdirs(dir, err, sizeof(err)) != SL_OK ||
 	    open_log(loop, dir, &m, &b.log) != SL_OK ||
 	    build_batch(record_bytes, (size_t)batch_kib << 10, &batch) != 0 || slots == NULL)
 		goto out;
 	b.batch_len = batch.len;
-	for (unsigned i = 0; i < o->inflight; i++) {
+	for (unsigned i = 0; i < inflight; i++) {
 		slots[i].b = &b;
 		slots[i].batch = malloc(batch.len);
 		memcpy(slots[i].batch, batch.data, batch.len);
@@ -199,7 +220,7 @@ static int append_run(const struct bench_opts *o, unsigned record_bytes, unsigne
 	uint64_t rounds0 = stor_log_flush_rounds(b.log);
 	struct bench_usage t0, t1;
 	bench_usage_now(&t0);
-	for (unsigned i = 0; i < o->inflight; i++)
+	for (unsigned i = 0; i < inflight; i++)
 		slot_start(&slots[i]);
 	while (!b.failed && b.durable_bytes < b.started_bytes)
 		io_loop_run_once(loop, 100);
@@ -217,7 +238,7 @@ out:
 	if (m != NULL)
 		(void)stor_log_manager_close(m, false, err, sizeof(err));
 	io_loop_destroy(loop);
-	for (unsigned i = 0; slots != NULL && i < o->inflight; i++)
+	for (unsigned i = 0; slots != NULL && i < inflight; i++)
 		free(slots[i].batch);
 	free(slots);
 	sl_buf_free(&batch);
@@ -241,10 +262,11 @@ int bench_append_read(const struct bench_opts *o)
 	else
 		for (; nb < 4; nb++)
 			batches[nb] = batches_default[nb];
-	printf("# append (group commit, %u in flight, acks=all), %u MiB per run, median of %d\n",
-	       o->inflight, o->total_mib, o->runs);
-	printf("%-7s %-9s %10s %10s %14s %12s\n", "record", "batch_KiB", "MB/s", "fsyncs/s",
-	       "appends/fsync", "read_MB/s");
+	printf("# append (group commit, acks=all: every append waits until durable), %u MiB per "
+	       "run, median of %d\n",
+	       o->total_mib, o->runs);
+	printf("%-7s %-9s %8s %10s %10s %14s %12s\n", "record", "batch_KiB", "inflight", "MB/s",
+	       "fsyncs/s", "appends/fsync", "read_MB/s");
 	for (size_t i = 0; i < nr; i++) {
 		for (size_t j = 0; j < nb; j++) {
 			double mbps[BENCH_RUNS_MAX], fps[BENCH_RUNS_MAX], apf[BENCH_RUNS_MAX],
@@ -264,9 +286,9 @@ int bench_append_read(const struct bench_opts *o)
 				printf("%-7u %-9u failed\n", records[i], batches[j]);
 				continue;
 			}
-			printf("%-7u %-9u %10.0f %10.0f %14.1f %12.0f\n", records[i], batches[j],
-			       bench_median(mbps, ok), bench_median(fps, ok), bench_median(apf, ok),
-			       bench_median(rd, ok));
+			printf("%-7u %-9u %8u %10.0f %10.0f %14.1f %12.0f\n", records[i],
+			       batches[j], inflight_for(o, batches[j]), bench_median(mbps, ok),
+			       bench_median(fps, ok), bench_median(apf, ok), bench_median(rd, ok));
 			fflush(stdout);
 		}
 	}

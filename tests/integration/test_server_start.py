@@ -129,6 +129,37 @@ def test_dev():
         node.cleanup()
 
 
+def test_zero_copy_key():
+    """sluice.net.zero.copy reaches the network server (named in the start-up line); a bad
+    value is refused with a line naming the key. io_uring has no sendfile opcode, so there
+    `sendfile` runs as `splice` (docs/configuration.md)."""
+    cases = [("copy", "uring", "copy"), ("splice", "uring", "splice"),
+             ("sendfile", "uring", "splice"), ("sendfile", "sync", "sendfile"),
+             ("copy", "sync", "copy")]
+    for mode, backend, expect in cases:
+        node = h.Node(name="zc")
+        try:
+            node.format()
+            node.start(overrides=["sluice.net.zero.copy=" + mode], backend=backend)
+            line = node.wait_log("started:")
+            h.check("zero.copy=%s" % expect in line and "io.backend=" + backend in line,
+                    "%s on %s: start-up line: %s" % (mode, backend, line))
+            h.assert_api_versions_ok(node.port)
+            h.check(node.stop() == 0, "exit code")
+        except Exception:
+            sys.stdout.write("---- sluice log ----\n%s\n" % node.logs()[-4000:])
+            raise
+        finally:
+            node.cleanup()
+    node = h.Node(name="zcbad")
+    try:
+        node.format()
+        err = refused(node, ["sluice.net.zero.copy=mmap"])
+        h.check("sluice.net.zero.copy" in err and "mmap" in err, "bad value message: " + err)
+    finally:
+        node.cleanup()
+
+
 def test_help():
     rc, out, _ = h.run_cli(["server", "start", "--help"])
     h.check(rc == 0 and "--override" in out, "server start --help")
@@ -146,6 +177,7 @@ if __name__ == "__main__":
         ("controller_only", test_controller_only),
         ("dev", test_dev),
         ("help", test_help),
+        ("zero_copy_key", test_zero_copy_key),
     ]
     for b in h.BACKENDS:
         tests.append(("sigterm[%s]" % b, make_signal_test(signal.SIGTERM, b)))

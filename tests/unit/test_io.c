@@ -674,6 +674,10 @@ struct drain {
 static void *drain_main(void *arg)
 {
 	struct drain *d = arg;
+	/* The sync backend's connect left the socket non-blocking; this thread blocks. */
+	int fl = fcntl(d->fd, F_GETFL);
+	if (fl < 0 || fcntl(d->fd, F_SETFL, fl & ~O_NONBLOCK) != 0)
+		return NULL;
 	uint8_t buf[65536];
 	while (d->got < d->want) {
 		ssize_t n = recv(d->fd, buf, sizeof(buf), 0);

@@ -443,7 +443,7 @@ START_TEST(mode_names)
 	ck_assert_int_eq(m, NET_ZC_SENDFILE);
 	ck_assert_int_eq(net_zero_copy_parse("copy", &m), SL_OK);
 	ck_assert_int_eq(m, NET_ZC_COPY);
-	ck_assert_int_eq(net_zero_copy_parse("default", &m), SL_OK);
+	ck_assert_int_eq(net_zero_copy_parse("AUTO", &m), SL_OK);
 	ck_assert_int_eq(m, NET_ZC_DEFAULT);
 	ck_assert_int_eq(net_zero_copy_parse("mmap", &m), SL_EINVAL);
 	ck_assert_int_eq(net_zero_copy_parse("", &m), SL_EINVAL);
@@ -451,6 +451,7 @@ START_TEST(mode_names)
 	ck_assert_str_eq(net_zero_copy_name(NET_ZC_SPLICE), "splice");
 	ck_assert_str_eq(net_zero_copy_name(NET_ZC_SENDFILE), "sendfile");
 	ck_assert_str_eq(net_zero_copy_name(NET_ZC_COPY), "copy");
+	ck_assert_str_eq(net_zero_copy_name(NET_ZC_DEFAULT), "auto");
 
 	/* DEFAULT resolves to a concrete mode; uring never reports sendfile. */
 	for (size_t b = 0; b < SL_ARRAY_LEN(backends); b++) {
