@@ -180,31 +180,111 @@ static void drain(struct stor_log *log)
 		stor_flush_on_written(log);
 }
 
-static void append_write_done(struct io_op *op, void *ctx)
+static void write_group_done(struct io_op *op, void *ctx);
+
+/* Fails every queued append that is not in a write yet (the log went offline). */
+static void fail_unsubmitted(struct stor_log *log)
 {
-	struct stor_append *a = ctx;
-	struct stor_log *log = a->log;
+	for (struct stor_append *a = log->unsubmitted; a != NULL; a = a->next) {
+		a->err = SL_EIO;
+		a->complete = true;
+	}
+	log->unsubmitted = NULL;
+}
+
+/* Starts one io_writev covering the queued appends that follow each other in one segment
+ * file, unless a group write is already in flight (its completion starts the next group). */
+static void write_next_group(struct stor_log *log)
+{
+	if (log->writing || log->unsubmitted == NULL)
+		return;
+	if (log->offline) {
+		fail_unsubmitted(log);
+		drain(log);
+		return;
+	}
+	struct stor_append *a = log->unsubmitted;
+	struct log_seg *seg = a->seg;
+	uint64_t len = 0;
+	int n = 0;
+	log->write_first = a;
+	log->write_position = a->position;
+	while (a != NULL && n < LOG_WRITE_IOV_MAX && a->seg == seg &&
+	       a->position == log->write_position + len) {
+		log->write_iov[n].iov_base = a->batch;
+		log->write_iov[n].iov_len = a->len;
+		len += a->len;
+		n++;
+		a = a->next;
+	}
+	SL_ASSERT(n > 0);
+	log->unsubmitted = a;
+	log->write_iov_first = 0;
+	log->write_iov_count = n;
+	log->write_len = len;
+	log->write_done = 0;
+	log->writing = true;
+	log->write_calls++;
+	io_writev(log->loop, &log->write_op, seg->s.log_fd, log->write_iov, n, log->write_position,
+	          write_group_done, log);
+}
+
+/* After a short write: drops the written bytes from the front of the iovec and writes the
+ * rest at the position where the kernel stopped. */
+static void write_rest(struct stor_log *log, uint64_t written)
+{
+	while (written > 0) {
+		struct iovec *v = &log->write_iov[log->write_iov_first];
+		if (written >= v->iov_len) {
+			written -= v->iov_len;
+			log->write_iov_first++;
+			continue;
+		}
+		v->iov_base = (uint8_t *)v->iov_base + written;
+		v->iov_len -= written;
+		written = 0;
+	}
+	SL_ASSERT(log->write_iov_first < log->write_iov_count);
+	struct log_seg *seg = log->write_first->seg;
+	log->write_calls++;
+	io_writev(log->loop, &log->write_op, seg->s.log_fd, log->write_iov + log->write_iov_first,
+	          log->write_iov_count - log->write_iov_first,
+	          log->write_position + log->write_done, write_group_done, log);
+}
+
+static void write_group_done(struct io_op *op, void *ctx)
+{
+	struct stor_log *log = ctx;
+	struct stor_append *first = log->write_first;
+	int n = log->write_iov_count;
 	if (op->err == SL_OK && op->res > 0) {
-		a->done_bytes += (size_t)op->res;
-		SL_ASSERT(a->done_bytes <= a->len);
-		if (a->done_bytes < a->len) { /* short write: continue where it stopped */
-			struct log_seg *seg = a->seg;
-			io_write(log->loop, &a->op, seg->s.log_fd, a->batch + a->done_bytes,
-			         a->len - a->done_bytes, a->position + a->done_bytes,
-			         append_write_done, a);
+		log->write_done += (uint64_t)op->res;
+		SL_ASSERT(log->write_done <= log->write_len);
+		if (log->write_done < log->write_len) {
+			write_rest(log, (uint64_t)op->res);
 			return;
 		}
+		struct stor_append *a = first;
+		for (int i = 0; i < n; i++, a = a->next)
+			a->complete = true;
 	} else {
-		a->err = op->err != SL_OK ? op->err : SL_EIO;
-		if (a->base_offset < log->fail_offset)
-			log->fail_offset = a->base_offset;
+		enum sl_err e = op->err != SL_OK ? op->err : SL_EIO;
+		if (first->base_offset < log->fail_offset)
+			log->fail_offset = first->base_offset;
 		char what[96];
-		snprintf(what, sizeof(what), "write of offset %lld: errno %d",
-		         (long long)a->base_offset, op->errno_value);
-		stor_log_set_offline(log, a->err, what);
+		snprintf(what, sizeof(what), "write of offsets from %lld: errno %d",
+		         (long long)first->base_offset, op->errno_value);
+		stor_log_set_offline(log, e, what);
+		struct stor_append *a = first;
+		for (int i = 0; i < n; i++, a = a->next) {
+			a->err = e;
+			a->complete = true;
+		}
 	}
-	a->complete = true;
+	log->writing = false;
+	log->write_first = NULL;
 	drain(log);
+	write_next_group(log);
 }
 
 /* Rolls when the batch does not fit or the active segment is older than segment.ms. */
@@ -276,7 +356,7 @@ enum sl_err stor_log_append(struct stor_log *log, struct stor_append *a, uint8_t
 	SL_ASSERT(a != NULL);
 	SL_ASSERT(batch != NULL);
 	SL_ASSERT(done != NULL);
-	SL_ASSERT(!a->op.in_flight);
+	SL_ASSERT(a->log == NULL || a->complete); /* not queued in a log */
 	if (log->offline)
 		return SL_EIO;
 	enum sl_err e = header_check(log, batch, len);
@@ -313,7 +393,10 @@ enum sl_err stor_log_append(struct stor_log *log, struct stor_append *a, uint8_t
 		log->inflight_head = a;
 	log->inflight_tail = a;
 	log->inflight_count++;
-	io_write(log->loop, &a->op, seg->s.log_fd, batch, len, a->position, append_write_done, a);
+	log->appends++;
+	if (log->unsubmitted == NULL)
+		log->unsubmitted = a;
+	write_next_group(log);
 	return SL_OK;
 }
 
@@ -595,6 +678,8 @@ void stor_log_get_state(const struct stor_log *log, struct stor_log_state *out)
 	        .durable_offset = log->durable_offset,
 	        .segment_count = (uint32_t)log->seg_count,
 	        .offline = log->offline,
+	        .appends = log->appends,
+	        .write_calls = log->write_calls,
 	};
 	for (size_t i = 0; i < log->seg_count; i++)
 		out->size_bytes += log->segs[i]->s.size_bytes;

@@ -17,6 +17,10 @@
 #include "stor_int.h"
 #include "storage.h"
 
+#include <sys/uio.h>
+
+#define LOG_WRITE_IOV_MAX 64
+
 #define LOG_PATH_BYTES 1024
 #define LOG_EPOCHS_MAX 4096
 
@@ -51,9 +55,25 @@ struct stor_log {
 	int64_t durable_offset;
 	int64_t high_watermark; /* retention bound; -1 = none */
 
+	/* Appends in offset order, from the oldest not yet completed; `unsubmitted` is the first
+	 * whose bytes are not in a write yet. One group write is in flight at a time: it covers
+	 * every queued append that follows the previous one in the same segment file (up to
+	 * LOG_WRITE_IOV_MAX), so many small appends cost one io_writev. */
 	struct stor_append *inflight_head;
 	struct stor_append *inflight_tail;
 	uint32_t inflight_count;
+	struct stor_append *unsubmitted;
+	bool writing;
+	struct io_op write_op;
+	struct iovec write_iov[LOG_WRITE_IOV_MAX];
+	int write_iov_first; /* first iov not fully written (short writes) */
+	int write_iov_count;
+	struct stor_append *write_first; /* first append of the group in flight */
+	uint64_t appends;
+	uint64_t write_calls;
+	uint64_t write_position;
+	uint64_t write_len;
+	uint64_t write_done;
 
 	/* flush scheduler (flush.c) */
 	bool flushing;

@@ -159,11 +159,9 @@ struct stor_append {
 	void *ctx;
 	uint8_t *batch;
 	size_t len;
-	size_t done_bytes;
 	uint64_t position;
 	void *seg; /* struct log_seg * (log_int.h) */
 	bool complete;
-	struct io_op op;
 };
 
 /* Appends one RecordBatch v2 (batch[0..len), exactly one batch). The log rewrites baseOffset
@@ -269,6 +267,8 @@ struct stor_log_state {
 	uint64_t size_bytes; /* all live segments */
 	uint32_t segment_count;
 	bool offline;
+	uint64_t appends;     /* stor_log_append calls accepted since open */
+	uint64_t write_calls; /* io writes issued for them (group writes: often far fewer) */
 };
 void stor_log_get_state(const struct stor_log *log, struct stor_log_state *out);
 bool stor_log_offline(const struct stor_log *log);
