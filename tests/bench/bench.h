@@ -21,6 +21,7 @@ struct bench_opts {
 	int runs;              /* median of this many runs (<= BENCH_RUNS_MAX) */
 	unsigned record_bytes; /* append: 0 = the default matrix (100 B and 1 KiB) */
 	unsigned batch_kib;    /* append: 0 = the default matrix (16 KiB .. 1 MiB) */
+	unsigned startup_gib;  /* startup: size of the single large log (default 10) */
 };
 
 /* Wall clock and process CPU (user + system, every thread) in nanoseconds. */
@@ -42,5 +43,6 @@ int bench_write_all(int fd, const void *p, size_t n);
 
 int bench_zerocopy(const struct bench_opts *opts);
 int bench_append_read(const struct bench_opts *opts);
+int bench_startup(const struct bench_opts *opts);
 
 #endif

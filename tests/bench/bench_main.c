@@ -93,13 +93,17 @@ static unsigned arg_uint(const char *name, const char *v)
 
 int main(int argc, char **argv)
 {
-	struct bench_opts o = {
-	        .dir = "/var/tmp", .file_mib = 256, .total_mib = 256, .inflight = 0, .runs = 5};
+	struct bench_opts o = {.dir = "/var/tmp",
+	                       .file_mib = 256,
+	                       .total_mib = 256,
+	                       .inflight = 0,
+	                       .runs = 5,
+	                       .startup_gib = 10};
 	if (argc < 2) {
 		fprintf(stderr,
-		        "usage: %s zerocopy|append [--dir D] [--file-mib N] "
+		        "usage: %s zerocopy|append|startup [--dir D] [--file-mib N] "
 		        "[--total-mib N] [--inflight N] [--runs N] [--record-bytes N] "
-		        "[--batch-kib N]\n",
+		        "[--batch-kib N] [--startup-gib N]\n",
 		        argv[0]);
 		return 2;
 	}
@@ -119,6 +123,8 @@ int main(int argc, char **argv)
 			o.record_bytes = arg_uint(k, v);
 		else if (strcmp(k, "--batch-kib") == 0)
 			o.batch_kib = arg_uint(k, v);
+		else if (strcmp(k, "--startup-gib") == 0)
+			o.startup_gib = arg_uint(k, v);
 		else {
 			fprintf(stderr, "unknown option %s\n", k);
 			return 2;
@@ -129,6 +135,8 @@ int main(int argc, char **argv)
 		return bench_zerocopy(&o);
 	if (strcmp(argv[1], "append") == 0)
 		return bench_append_read(&o);
+	if (strcmp(argv[1], "startup") == 0)
+		return bench_startup(&o);
 	fprintf(stderr, "unknown benchmark %s\n", argv[1]);
 	return 2;
 }
