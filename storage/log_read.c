@@ -160,8 +160,8 @@ enum sl_err stor_log_find_timestamp(struct stor_log *log, int64_t ts, int64_t *o
 		int64_t off = hit.base_offset;
 		e = stor_segment_refine_timestamp(&seg->s, &hit, ts, &scratch, &off);
 		sl_buf_free(&scratch);
-		if (e == SL_EUNSUPPORTED)
-			off = hit.base_offset; /* compressed: batch granularity */
+		if (e == SL_ETOOBIG)
+			off = hit.base_offset; /* inflates past the cap: batch granularity */
 		else if (e != SL_OK)
 			return e;
 		*offset = SL_MAX(off, log->log_start_offset);

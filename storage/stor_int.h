@@ -206,13 +206,16 @@ enum sl_err stor_segment_lookup_timestamp(const struct stor_segment *seg, int64_
                                           uint64_t end_position,
                                           struct stor_time_lookup *out) SL_MUST_USE;
 
+/* Largest decompressed records area a timestamp lookup will inflate (admin path). */
+#define STOR_TIMESTAMP_RAW_MAX (64u << 20)
+
 /* Record-level refinement (Kafka LogSegment.findOffsetByTimestamp): reads the batch found by
  * stor_segment_lookup_timestamp into scratch (reset first; its max_bytes bounds the read:
- * SL_ETOOBIG), validates it with stor_batch_parse and returns the offset of its first record
+ * SL_ETOOBIG), checks its frame and CRC, decompresses it when compressed (at most
+ * STOR_TIMESTAMP_RAW_MAX bytes, else SL_ETOOBIG) and returns the offset of its first record
  * whose timestamp >= ts (a LOG_APPEND_TIME batch: its base offset). If no record qualifies
  * (a max timestamp inconsistent with the records) the base offset is returned (never skips
- * data). SL_EUNSUPPORTED for a compressed batch: the caller decompresses with the batch
- * library and iterates itself. SL_ECORRUPT if the batch fails validation. */
+ * data). SL_ECORRUPT if the batch or its records do not decode. */
 enum sl_err stor_segment_refine_timestamp(const struct stor_segment *seg,
                                           const struct stor_time_lookup *hit, int64_t ts,
                                           struct sl_buf *scratch, int64_t *offset) SL_MUST_USE;

@@ -158,8 +158,6 @@ enum sl_err stor_segment_refine_timestamp(const struct stor_segment *seg,
 {
 	SL_ASSERT(seg != NULL && hit != NULL && scratch != NULL && offset != NULL);
 	SL_ASSERT(hit->found);
-	if ((hit->attributes & STOR_BATCH_ATTR_COMPRESSION_MASK) != 0)
-		return SL_EUNSUPPORTED;
 	if ((hit->attributes & STOR_BATCH_ATTR_LOG_APPEND_TIME) != 0) {
 		*offset = hit->base_offset; /* every record carries the batch's max timestamp */
 		return SL_OK;
@@ -174,18 +172,28 @@ enum sl_err stor_segment_refine_timestamp(const struct stor_segment *seg,
 		return e;
 	struct stor_batch_view v;
 	size_t used = 0;
-	if (got != hit->batch_bytes || stor_batch_parse(p, got, &v, &used) != SL_OK ||
+	if (got != hit->batch_bytes || stor_batch_parse_header(p, got, &v, &used) != SL_OK ||
 	    used != got || v.h.base_offset != hit->base_offset)
 		return SL_ECORRUPT;
+	/* A compressed batch is decompressed (bounded) so the answer is per record, as Kafka's
+	 * findOffsetByTimestamp gives; an uncompressed one is walked in place. */
+	struct sl_buf raw;
+	sl_buf_init(&raw, STOR_TIMESTAMP_RAW_MAX);
 	struct stor_record_iter it;
-	stor_record_iter_init(&it, &v);
+	e = stor_batch_records_open(&v, &raw, STOR_TIMESTAMP_RAW_MAX, &it);
+	*offset = hit->base_offset; /* also the answer if max timestamp is inconsistent */
 	struct stor_record r;
-	while (stor_record_next(&it, &r) == SL_OK) {
+	enum sl_err ne = SL_OK;
+	while (e == SL_OK && (ne = stor_record_next(&it, &r)) == SL_OK) {
 		if (v.h.base_timestamp + r.timestamp_delta >= ts) {
 			*offset = hit->base_offset + r.offset_delta;
-			return SL_OK;
+			break;
 		}
 	}
-	*offset = hit->base_offset; /* inconsistent max timestamp: never skip data */
+	sl_buf_free(&raw);
+	if (e == SL_ETOOBIG || e == SL_ENOMEM)
+		return e;
+	if (e != SL_OK || (ne != SL_OK && ne != SL_ENOENT))
+		return SL_ECORRUPT;
 	return SL_OK;
 }
