@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # One command for the whole test suite on a fresh Debian 12 machine: installs dependencies,
-# builds (gcc), runs unit + integration tests, rebuilds with ASan+UBSan and runs the unit tests
-# there, checks formatting, builds the libFuzzer targets with clang and runs a short fuzz smoke.
+# builds (gcc), runs unit + integration tests, rebuilds with ASan+UBSan and runs the unit and
+# integration tests there, checks formatting, builds the libFuzzer targets with clang and runs a short fuzz smoke.
 # Prints one summary line "N passed, N failed" at the end; exits non-zero on any failure.
 set -uo pipefail
 cd "$(dirname "$0")/.." || exit 1
@@ -75,6 +75,10 @@ if SLUICE_BUILD_DIR=build-asan SLUICE_BUILD_TYPE=Debug ./scripts/build.sh -DSLUI
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
 		ctest --test-dir build-asan -L unit --output-on-failure -j"$jobs" 2>&1 | tee "$log_dir/asan.txt"
 	record asan "$log_dir/asan.txt" "${PIPESTATUS[0]}"
+	step "sanitizers: integration tests against the ASan+UBSan sluice binary"
+	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
+		ctest --test-dir build-asan -L integration --output-on-failure 2>&1 | tee "$log_dir/asan-integration.txt"
+	record asan-integration "$log_dir/asan-integration.txt" "${PIPESTATUS[0]}"
 else
 	failed=$((failed + 1))
 	failures+=("asan-build")
