@@ -15,6 +15,7 @@
 #include "net_int.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,11 +29,15 @@ void net_conn_check_invariants(const struct net_conn *c)
 	SL_ASSERT(c->rstart <= c->rend);
 	SL_ASSERT(c->rend <= NET_RBUF_BYTES);
 	unsigned dispatched = 0;
+	size_t frame_bytes = 0;
 	for (unsigned i = 0; i < c->slot_count; i++) {
 		const struct net_slot *slot = &c->slots[(c->head + i) % c->slot_count];
 		SL_ASSERT((slot->state != NET_SLOT_FREE) == (i < c->used));
 		if (slot->state == NET_SLOT_DISPATCHED)
 			dispatched++;
+		if (slot->state == NET_SLOT_CLOSE)
+			SL_ASSERT(c->close_pending);
+		frame_bytes += slot->frame_size;
 		if (slot->state == NET_SLOT_READING) {
 			SL_ASSERT(slot == c->reading);
 			SL_ASSERT(i == c->used - 1); /* only the newest request can be incomplete */
@@ -40,6 +45,8 @@ void net_conn_check_invariants(const struct net_conn *c)
 		}
 	}
 	SL_ASSERT(dispatched == c->handlers_outstanding);
+	SL_ASSERT(frame_bytes == c->frame_bytes);
+	SL_ASSERT(c->used <= 1 || c->frame_bytes <= (size_t)c->srv->opts.request_max_bytes);
 	SL_ASSERT(c->reading == NULL || c->reading->state == NET_SLOT_READING);
 	SL_ASSERT(c->send_offset == 0 || c->used > 0);
 	net_send_check_invariants(c);
@@ -52,6 +59,8 @@ static struct net_slot *slot_at(struct net_conn *c, unsigned i)
 
 void net_slot_release(struct net_slot *slot)
 {
+	SL_ASSERT(slot->conn->frame_bytes >= slot->frame_size);
+	slot->conn->frame_bytes -= slot->frame_size;
 	if (slot->req.release != NULL) {
 		net_release_fn *fn = slot->req.release;
 		slot->req.release = NULL;
@@ -121,12 +130,14 @@ enum sl_err net_conn_open(struct net_server *s, int fd, const char *listener_nam
 	c->slot_count = s->opts.inflight_max;
 	c->pipe_fds[0] = -1;
 	c->pipe_fds[1] = -1;
-	c->iov_cap = c->slot_count + NET_IOV_EXTRA;
+	c->iov_cap = SL_MIN(c->slot_count + NET_IOV_EXTRA, (unsigned)IOV_MAX); /* writev's limit */
 	c->rbuf = malloc(NET_RBUF_BYTES);
 	c->slots = calloc(c->slot_count, sizeof(*c->slots));
 	c->iov = calloc(c->iov_cap, sizeof(*c->iov));
 	if (c->rbuf == NULL || c->slots == NULL || c->iov == NULL) {
 		c->fd = -1; /* the caller closes fd on failure */
+		if (c->slots == NULL)
+			c->slot_count = 0; /* conn_free walks the slots */
 		conn_free(c);
 		return SL_ENOMEM;
 	}
@@ -241,16 +252,19 @@ static struct net_slot *slot_begin(struct net_conn *c, int32_t size)
 		return NULL;
 	}
 	slot->frame_size = (size_t)size;
+	c->frame_bytes += (size_t)size;
 	slot->frame_filled = 0;
 	slot->state = NET_SLOT_READING;
 	c->used++;
 	return slot;
 }
 
-/* Frames what rbuf holds while slots are free. Returns false if the connection closed. */
+/* Frames what rbuf holds while slots (and the frame byte budget) are free. Returns false if
+ * the connection closed. */
 static bool conn_parse(struct net_conn *c)
 {
-	while (c->state == NET_CONN_OPEN && c->reading == NULL && c->used < c->slot_count) {
+	while (c->state == NET_CONN_OPEN && !c->close_pending && c->reading == NULL &&
+	       c->used < c->slot_count) {
 		size_t avail = c->rend - c->rstart;
 		if (avail < 4)
 			break;
@@ -259,6 +273,9 @@ static bool conn_parse(struct net_conn *c)
 			conn_bad_frame(c, size);
 			return false;
 		}
+		if (c->used > 0 &&
+		    c->frame_bytes + (size_t)size > (size_t)c->srv->opts.request_max_bytes)
+			break; /* resumed when an earlier request's response has been sent */
 		struct net_slot *slot = slot_begin(c, size);
 		if (slot == NULL)
 			return false;
@@ -281,8 +298,8 @@ static void recv_done(struct io_op *op, void *ctx)
 {
 	struct net_conn *c = ctx;
 	c->recv_in_flight = false;
-	if (c->state != NET_CONN_OPEN) {
-		net_conn_maybe_free(c);
+	if (c->state != NET_CONN_OPEN || c->close_pending) {
+		net_conn_maybe_free(c); /* what arrived after a close request is dropped */
 		return;
 	}
 	if (op->err != SL_OK || op->res == 0) {
@@ -317,14 +334,14 @@ static void recv_done(struct io_op *op, void *ctx)
 
 void net_conn_try_read(struct net_conn *c)
 {
-	if (c->state != NET_CONN_OPEN || c->recv_in_flight)
+	if (c->state != NET_CONN_OPEN || c->recv_in_flight || c->close_pending)
 		return;
 	SL_DASSERT((net_conn_check_invariants(c), true));
 	/* Frames already buffered go first (they may have waited for a free slot). Callers
 	 * hold the connection, so a close inside a handler cannot free it under us. */
 	if (c->reading == NULL && !conn_parse(c))
 		return;
-	if (c->state != NET_CONN_OPEN)
+	if (c->state != NET_CONN_OPEN || c->close_pending)
 		return;
 	if (c->reading != NULL) {
 		struct net_slot *slot = c->reading;
@@ -333,8 +350,8 @@ void net_conn_try_read(struct net_conn *c)
 		        slot->frame_size - slot->frame_filled, recv_done, c);
 		return;
 	}
-	if (c->used == c->slot_count)
-		return; /* back-pressure: resumed when a response has been sent */
+	if (c->used == c->slot_count || c->rend - c->rstart >= 4)
+		return; /* back-pressure (slots or bytes): resumed when a response has been sent */
 	if (c->rstart > 0) {
 		memmove(c->rbuf, c->rbuf + c->rstart, c->rend - c->rstart);
 		c->rend -= c->rstart;
@@ -356,7 +373,14 @@ static void slot_finish(struct net_slot *slot, enum net_slot_state state)
 	SL_ASSERT(c->handlers_outstanding > 0);
 	c->handlers_outstanding--;
 	slot->state = state;
+	/* An answer is activity: the idle check must not close the connection before it has
+	 * been sent, however long the handler held the request. */
+	c->last_active_ms = sl_mono_ms();
 	c->holds++;
+	if (state == NET_SLOT_CLOSE && !c->close_pending) {
+		c->close_pending = true; /* nothing after this request may be dispatched */
+		conn_cancel_recv(c);
+	}
 	if (c->state != NET_CONN_CLOSED)
 		net_conn_try_send(c);
 	c->holds--;

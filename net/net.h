@@ -10,7 +10,9 @@
  *
  * Invariants:
  *   - At most inflight_max requests per connection are between "frame read" and "response
- *     sent"; while that many are outstanding the connection stops reading (back-pressure).
+ *     sent", and their frames add up to at most request_max_bytes (a single frame may be as
+ *     large as request_max_bytes); past either bound the connection stops reading
+ *     (back-pressure).
  *   - Each request owns an arena (decode/handle/encode) and a response buffer; both are reset
  *     when the response has been sent, never earlier.
  *   - Bad framing (size <= 0 or > request_max_bytes) closes that connection only, with one
@@ -125,6 +127,7 @@ enum net_zero_copy net_server_zero_copy(const struct net_server *s);
 void net_respond(struct net_request *req);
 /* Finishes a request without a response and closes its connection once every earlier
  * response has been sent (Kafka closes on an unsupported version or a malformed request).
+ * From this call on the connection reads nothing more and dispatches no later request.
  * reason is logged once with the connection context. */
 void net_respond_close(struct net_request *req, const char *reason);
 

@@ -10,6 +10,11 @@
  *   CLOSED: the socket is shut down; the connection is freed once no io op is in flight,
  *   no handler holds one of its requests and no caller frame is using it (holds == 0).
  *
+ * Reading stops (the recv in flight is cancelled, bytes that still arrive are dropped) once a
+ * slot is CLOSE: no request after one that closes the connection may reach a handler. Frames are
+ * admitted while the used slots' frames add up to at most request_max_bytes (one frame is always
+ * admitted), so a client that never reads its answers pins at most that much frame memory.
+ *
  * Request slots form a ring in request order: slots[head .. head+used) are in use. A slot is
  * READING (its frame is being received straight into its arena), DISPATCHED (a handler owns
  * it), DONE (response ready) or CLOSE (the handler asked to close after earlier responses).
@@ -114,6 +119,8 @@ struct net_conn {
 	size_t rstart;
 	size_t rend;
 	struct net_slot *reading; /* slot receiving a frame body directly, or NULL */
+	size_t frame_bytes;       /* sum of frame_size over the used slots (the byte budget) */
+	bool close_pending;       /* a slot is CLOSE: read and dispatch nothing more */
 	bool recv_in_flight;
 	struct io_op recv_op;
 

@@ -13,9 +13,12 @@
 
 void wire_reader_init(struct wire_reader *r, const void *buf, size_t len, struct sl_arena *a)
 {
+	static const uint8_t empty[1];
+
 	SL_ASSERT(r != NULL);
 	SL_ASSERT(buf != NULL || len == 0);
-	r->p = buf;
+	/* NULL + 0 is undefined behaviour: an empty buffer that never allocated points here. */
+	r->p = buf != NULL ? buf : empty;
 	r->end = r->p + len;
 	r->arena = a;
 }

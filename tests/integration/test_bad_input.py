@@ -44,8 +44,32 @@ def size_prefix(n):
     return struct.pack(">I", n & 0xFFFFFFFF)
 
 
+def open_fds(node):
+    return len(os.listdir("/proc/%d/fd" % node.proc.pid))
+
+
+def answered_then_closed(node):
+    """Two good requests, an unknown API key, then a good one, in one write: exactly the two
+    earlier answers arrive, in order, then the close; the request after the bad one is not
+    answered (Kafka closes at the bad request)."""
+    mark = len(node.log_lines())
+    with h.connect(node.port) as s:
+        s.sendall(h.request_frame(18, 0, 1) + h.request_frame(18, 0, 2) +
+                  h.request_frame(999, 0, 3) + h.request_frame(18, 0, 4))
+        for want in (1, 2):
+            frame = h.read_frame(s)
+            h.check(frame is not None, "answer %d missing" % want)
+            corr, err, _ = h.parse_api_versions_v0(frame)
+            h.check(corr == want and err == 0, "answer %d: corr %d err %d" % (want, corr, err))
+        h.assert_closed(s)
+    expect_one_close_line(node, mark, "unknown API key 999")
+    h.check(node.alive(), "server died")
+
+
 def cases(node):
     port = node.port
+    h.assert_api_versions_ok(port)
+    fds_before = open_fds(node)
     # Garbage (an HTTP request): its first 4 bytes read as a huge size.
     bad_case(node, b"GET / HTTP/1.1\r\nHost: x\r\n\r\n", "exceeds socket.request.max.bytes")
     bad_case(node, b"\xde\xad\xbe\xef" * 8, "invalid request size")
@@ -86,9 +110,13 @@ def cases(node):
         corr, err = struct.unpack(">ih", frame[:6])
         h.check(corr == 79 and err == 42, "v3 validation: corr %d error %d" % (corr, err))
 
+    answered_then_closed(node)
     pipelined(port)
     h.check(node.alive(), "server died after pipelining")
     stalled(node)
+    # Every close path gave its descriptors back (sockets, pipes).
+    h.wait_for(lambda: open_fds(node) == fds_before,
+               "open descriptors back to %d (now %d)" % (fds_before, open_fds(node)))
 
 
 def pipelined(port, count=10000):
