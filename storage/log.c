@@ -485,6 +485,23 @@ static enum sl_err load_epochs(struct stor_log *log, char *err, size_t err_len)
 	return e;
 }
 
+/* Removes the three files of segment `base` by name (it is not opened: a segment that follows
+ * a cut is deleted whatever its content). Missing files are not an error. */
+static enum sl_err unlink_segment(const char *dir, int64_t base, char *err, size_t err_len)
+{
+	static const char *const exts[] = {"index", "timeindex", "log"};
+	for (size_t x = 0; x < SL_ARRAY_LEN(exts); x++) {
+		char path[LOG_PATH_BYTES + 64];
+		stor_segment_path(path, sizeof(path), dir, base, exts[x]);
+		if (unlink(path) != 0 && errno != ENOENT) {
+			int en = errno;
+			snprintf(err, err_len, "cannot delete %s: %s", path, strerror(en));
+			return sl_err_from_errno(en);
+		}
+	}
+	return SL_OK;
+}
+
 /* Opens segments; recovers those at or after the recovery point (all unless clean). */
 static enum sl_err open_segments(struct stor_log *log, const struct stor_log_open_args *a,
                                  const int64_t *bases, size_t n, struct stor_startup_report *rep,
@@ -506,6 +523,7 @@ static enum sl_err open_segments(struct stor_log *log, const struct stor_log_ope
 		if (e == SL_OK)
 			e = segs_push(log, seg);
 		if (e != SL_OK) {
+			stor_segment_close(&seg->s); /* the fd, when fdatasync or the push failed */
 			free(seg);
 			return e;
 		}
@@ -527,14 +545,17 @@ static enum sl_err open_segments(struct stor_log *log, const struct stor_log_ope
 			        log->dir, (unsigned long long)rr.bytes_truncated,
 			        (long long)bases[i], n - i - 1);
 			for (size_t j = i + 1; j < n; j++) {
-				struct log_seg tmp = {0};
-				if (stor_segment_open(&tmp.s, log->dir, bases[j], true, &lim, NULL,
-				                      err, err_len) == SL_OK)
-					if (stor_segment_delete(&tmp.s) != SL_OK)
-						SL_WARN(CTX, "%s: cannot delete segment %lld",
-						        log->dir, (long long)bases[j]);
+				e = unlink_segment(log->dir, bases[j], err, err_len);
+				if (e != SL_OK)
+					return e;
 			}
-			break;
+			/* Durable before anything is appended after the cut: the deleted
+			 * segments must not come back with offsets the new data reuses. */
+			e = stor_dir_fsync(log->dir);
+			if (e != SL_OK)
+				snprintf(err, err_len, "fsync of directory %s failed: %s", log->dir,
+				         sl_err_msg(e));
+			return e;
 		}
 		if (i + 1 < n)
 			stor_segment_seal(&seg->s);

@@ -131,6 +131,12 @@ bool stor_log_busy(const struct stor_log *log);
 /* Test hook: truncate each live .log file to its durable size; returns bytes dropped. */
 uint64_t stor_log_test_drop_unsynced(struct stor_log *log);
 
+/* log_manager.c */
+/* Rewrites recovery-point-offset-checkpoint and log-start-offset-checkpoint of the log dir
+ * `parent` (blocking). Called after a truncation lowered a log's durable offset. */
+enum sl_err stor_log_manager_checkpoint_dir(struct stor_log_manager *m, const char *parent,
+                                            char *err, size_t err_len) SL_MUST_USE;
+
 /* flush.c */
 /* Written data advanced (called after write completions). */
 void stor_flush_on_written(struct stor_log *log);

@@ -638,6 +638,16 @@ static enum sl_err write_dir_checkpoints(struct stor_log_manager *m, size_t d, c
 	return e;
 }
 
+enum sl_err stor_log_manager_checkpoint_dir(struct stor_log_manager *m, const char *parent,
+                                            char *err, size_t err_len)
+{
+	for (size_t d = 0; d < m->dir_count; d++)
+		if (strcmp(m->dirs[d], parent) == 0)
+			return write_dir_checkpoints(m, d, err, err_len);
+	set_err(err, err_len, "%s is not a log dir of this manager", parent);
+	return SL_ENOENT;
+}
+
 enum sl_err stor_log_manager_write_checkpoints(struct stor_log_manager *m, char *err,
                                                size_t err_len)
 {
@@ -720,6 +730,11 @@ enum sl_err stor_log_manager_close(struct stor_log_manager *m, bool clean, char 
 		if (stor_log_busy(m->logs[i]))
 			return SL_EAGAIN;
 	timer_stop(m);
+	/* Unclean: the io loop still holds the logs' write and fsync ops; let them finish (their
+	 * callbacks run) before the logs are freed. */
+	for (size_t i = 0; !clean && i < m->log_count; i++)
+		while (stor_log_busy(m->logs[i]))
+			(void)io_loop_run_once(m->loop, 100);
 	enum sl_err first = SL_OK;
 	for (size_t i = 0; clean && i < m->log_count; i++) {
 		enum sl_err e = stor_log_sync_all(m->logs[i]);

@@ -21,9 +21,12 @@ struct hdr {
 	uint64_t size;
 };
 
+/* Reads the header of the batch at pos (< seg->written_bytes). A header that does not fit
+ * the written bytes takes the log offline (SL_EIO). */
 static enum sl_err read_hdr(struct stor_log *log, const struct log_seg *seg, uint64_t pos,
                             struct hdr *out)
 {
+	SL_ASSERT(pos < seg->written_bytes);
 	uint8_t b[HDR_BYTES];
 	ssize_t k;
 	do {
@@ -36,12 +39,17 @@ static enum sl_err read_hdr(struct stor_log *log, const struct log_seg *seg, uin
 	}
 	int32_t blen = (int32_t)sl_load_be32(b + 8);
 	int32_t lod = (int32_t)sl_load_be32(b + 23);
-	if (blen < STOR_BATCH_HEADER_BYTES - STOR_BATCH_LOG_OVERHEAD || lod < 0) {
+	int64_t base = (int64_t)sl_load_be64(b);
+	/* Never trust the disk: the batch must end inside the written bytes (pos is below them,
+	 * so the subtraction cannot wrap) and its offsets must not overflow. */
+	if (blen < STOR_BATCH_HEADER_BYTES - STOR_BATCH_LOG_OVERHEAD || lod < 0 || base < 0 ||
+	    base >= INT64_MAX - lod || b[16] != STOR_BATCH_MAGIC ||
+	    (uint64_t)blen + STOR_BATCH_LOG_OVERHEAD > seg->written_bytes - pos) {
 		stor_log_set_offline(log, SL_ECORRUPT, "batch header in a written segment");
 		return SL_EIO;
 	}
-	out->base = (int64_t)sl_load_be64(b);
-	out->last = out->base + lod;
+	out->base = base;
+	out->last = base + lod;
 	out->size = (uint64_t)blen + STOR_BATCH_LOG_OVERHEAD;
 	return SL_OK;
 }

@@ -103,6 +103,25 @@ static void clamp_after_truncate(struct stor_log *log)
 	log->round_target = SL_MIN(log->round_target, log->end_offset);
 }
 
+/* Lowers the durable offset to rp and, for a managed log, rewrites the dir's
+ * recovery-point checkpoint BEFORE the files change (Kafka checkpoints after truncateTo):
+ * with the old, higher recovery point a crash after new appends at the cut would make the
+ * next start trust (not scan) the cut segment's unsynced new tail. Failure: offline. */
+static enum sl_err lower_recovery_point(struct stor_log *log, int64_t rp)
+{
+	if (rp < log->durable_offset)
+		log->durable_offset = rp;
+	if (log->mgr == NULL)
+		return SL_OK;
+	char err[256] = "";
+	enum sl_err e = stor_log_manager_checkpoint_dir(log->mgr, log->parent, err, sizeof(err));
+	if (e != SL_OK) {
+		stor_log_set_offline(log, e, err[0] ? err : "recovery-point checkpoint");
+		return SL_EIO;
+	}
+	return SL_OK;
+}
+
 enum sl_err stor_log_truncate(struct stor_log *log, int64_t offset)
 {
 	if (log->offline)
@@ -111,8 +130,10 @@ enum sl_err stor_log_truncate(struct stor_log *log, int64_t offset)
 		return SL_EAGAIN;
 	if (offset >= log->end_offset)
 		return SL_OK;
-	if (offset < log->log_start_offset)
-		return restart_at(log, offset);
+	if (offset < log->log_start_offset) {
+		enum sl_err le = lower_recovery_point(log, SL_MIN(offset, log->durable_offset));
+		return le != SL_OK ? le : restart_at(log, offset);
+	}
 	size_t i = stor_log_seg_index(log, offset);
 	struct log_seg *seg = log->segs[i];
 	uint64_t pos = 0;
@@ -126,16 +147,29 @@ enum sl_err stor_log_truncate(struct stor_log *log, int64_t offset)
 			e = SL_EIO;
 		cut = (int64_t)sl_load_be64(h);
 	}
-	if (e == SL_OK && cut < log->log_start_offset)
-		return restart_at(log, offset);
-	if (e == SL_OK)
-		e = stor_segment_truncate(&seg->s, SL_MAX(cut, seg->s.base_offset));
+	if (e == SL_OK && cut < log->log_start_offset) {
+		enum sl_err le = lower_recovery_point(log, SL_MIN(offset, log->durable_offset));
+		return le != SL_OK ? le : restart_at(log, offset);
+	}
+	if (e == SL_OK) {
+		cut = SL_MAX(cut, seg->s.base_offset);
+		if (lower_recovery_point(log, cut) != SL_OK)
+			return SL_EIO;
+		e = stor_segment_truncate(&seg->s, cut);
+	}
 	if (e != SL_OK) {
 		stor_log_set_offline(log, e, "truncate");
 		return SL_EIO;
 	}
-	if (i + 1 < log->seg_count)
+	if (i + 1 < log->seg_count) {
 		stor_log_bury(log, i + 1, log->seg_count - i - 1, sl_wall_ms());
+		/* The unlinks must be durable before new data reuses their offsets. */
+		e = stor_dir_fsync(log->dir);
+		if (e != SL_OK) {
+			stor_log_set_offline(log, e, "fsync of the partition directory");
+			return SL_EIO;
+		}
+	}
 	clamp_after_truncate(log);
 	stor_log_check_invariants(log);
 	return epochs_truncate(log);

@@ -47,8 +47,9 @@ bool seg_offsets_ok(const struct stor_segment *seg, const struct seg_batch_info 
 		*why = "base offset out of order";
 		return false;
 	}
-	/* Relative offsets must fit Kafka's int range (and so the index's u32). */
-	if (b->last_offset - seg->base_offset > (int64_t)INT32_MAX) {
+	/* Relative offsets must fit Kafka's int range (and so the index's u32); last + 1 must
+	 * fit an int64 (header_decode saturates an overflowing base + delta to INT64_MAX). */
+	if (b->last_offset == INT64_MAX || b->last_offset - seg->base_offset > (int64_t)INT32_MAX) {
 		*why = "offset outside the segment's relative offset range";
 		return false;
 	}
@@ -81,7 +82,9 @@ static bool header_decode(const struct stor_segment *seg, const uint8_t *h, uint
 		return false;
 	}
 	out->base_offset = base;
-	out->last_offset = base + delta;
+	/* baseOffset is outside the CRC: saturate instead of overflowing; seg_offsets_ok rejects
+	 * a last offset of INT64_MAX (next_offset would overflow). */
+	out->last_offset = base > INT64_MAX - delta ? INT64_MAX : base + delta;
 	if (min_offset != SEG_NO_OFFSET_CHECK && !seg_offsets_ok(seg, out, min_offset, why))
 		return false;
 	out->position = pos;

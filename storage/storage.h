@@ -242,8 +242,11 @@ enum sl_err stor_log_find_timestamp(struct stor_log *log, int64_t ts, int64_t *o
 /* ---- truncation, log start, retention (log_retention.c) -------------------------------- */
 
 /* Removes every batch at or after the batch containing `offset` (replicas that diverge).
- * Appends must not be in flight (SL_EAGAIN). offset below the log start empties the log and
- * restarts it at offset. Epoch entries at or beyond the new end are dropped. */
+ * Appends must not be in flight (SL_EAGAIN). Blocking: first lowers the durable offset and,
+ * for a managed log, rewrites the dir's recovery-point checkpoint; then truncates (fsync) and
+ * fsyncs the directory. Any I/O failure takes the log offline (SL_EIO). offset below the
+ * log start empties the log and restarts it at offset. Epoch entries at or beyond the new end
+ * are dropped. */
 enum sl_err stor_log_truncate(struct stor_log *log, int64_t offset) SL_MUST_USE;
 /* DeleteRecords: moves the log start offset up to offset (<= written_offset, else
  * SL_EINVAL); segments wholly below it are deleted by the next retention pass. */
@@ -388,7 +391,9 @@ void stor_log_manager_tick(struct stor_log_manager *m, int64_t now_ms);
 /* Writes recovery-point-offset-checkpoint and log-start-offset-checkpoint in every dir. */
 enum sl_err stor_log_manager_write_checkpoints(struct stor_log_manager *m, char *err,
                                                size_t err_len) SL_MUST_USE;
-/* Closes the manager and frees every log. clean == true (no appends in flight, else
+/* Closes the manager and frees every log. clean == false: runs the loop until no write or
+ * flush round of any log is in flight (append / waiter callbacks may run), then frees
+ * without shutdown work. clean == true (no appends in flight, else
  * SL_EAGAIN and nothing is closed): fdatasyncs what is not durable, writes every active
  * segment's indexes, the checkpoints and .kafka_cleanshutdown so the next start skips
  * recovery. Runs the loop until the manager's own ops are done; call it outside callbacks. */

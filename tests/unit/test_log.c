@@ -668,6 +668,176 @@ START_TEST(t_offline_on_write_error)
 }
 END_TEST
 
+/* Truncation lowers the recovery point on disk before anything is appended at the cut: with
+ * the old (higher) checkpoint a crash would make the next start trust the truncated segment's
+ * unsynced new tail (and refuse to open when that tail is torn). */
+START_TEST(t_truncate_lowers_recovery_point)
+{
+	struct stor_log_config cfg;
+	stor_log_config_init(&cfg);
+	cfg.segment_bytes = 1000;
+	cfg.index_interval_bytes = 100;
+	struct fix f;
+	fix_open(&f, _i, &cfg);
+	struct stor_log *log = fix_create(&f, "trp", 0);
+	for (int k = 0; k < 30; k++)
+		fix_append(&f, log, 2, 1000 + k, 60, 1);
+	ck_assert_uint_ge(log->seg_count, 3);
+	ck_assert_int_eq(lt_durable(f.loop, log, 60), SL_OK);
+	char err[256] = "";
+	ck_assert_int_eq(stor_log_manager_write_checkpoints(f.m, err, sizeof(err)), SL_OK);
+	ck_assert_int_eq(stor_log_truncate(log, 4), SL_OK);
+	ck_assert_uint_eq(log->seg_count, 1);
+	for (int k = 0; log->seg_count < 3; k++) {
+		ck_assert_int_lt(k, 100);
+		fix_append(&f, log, 2, 2000 + k, 60, 1); /* written, never waited for */
+	}
+	ck_assert_int_le(stor_log_active(log)->s.base_offset, 60);
+	char seg0[1200];
+	stor_segment_path(seg0, sizeof(seg0), log->dir, 0, "log");
+	uint64_t dropped = 0;
+	stor_log_manager_test_power_loss(f.m, &dropped);
+	f.m = NULL;
+	ck_assert_uint_gt(dropped, 0);
+	/* The file size reached the disk, the last page's data did not: zeros. */
+	static const uint8_t zeros[200];
+	int fd = open(seg0, O_WRONLY | O_APPEND);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(write(fd, zeros, sizeof(zeros)), (ssize_t)sizeof(zeros));
+	close(fd);
+	const char *dirs[] = {f.dir};
+	struct stor_startup_report rep;
+	lt_manager(f.loop, dirs, 1, &cfg, &f.m, &rep);
+	ck_assert_uint_eq(rep.bytes_truncated, sizeof(zeros));
+	log = stor_log_manager_get(f.m, "trp", 0);
+	struct stor_log_state st;
+	stor_log_get_state(log, &st);
+	ck_assert_int_eq(st.end_offset, 4); /* a prefix: nothing after the lost tail survives */
+	ck_assert_uint_eq(st.segment_count, 1);
+	fix_close(&f);
+}
+END_TEST
+
+/* Recovery that cuts a segment deletes every later segment, even one that cannot be opened
+ * (here a whole, CRC-valid batch with the wrong offsets): left behind, it would collide with
+ * the next roll and resurrect stale offsets at the next start. */
+START_TEST(t_recovery_deletes_unopenable_later_segments)
+{
+	struct stor_log_config cfg;
+	stor_log_config_init(&cfg);
+	cfg.segment_bytes = 1000;
+	cfg.index_interval_bytes = 100;
+	struct fix f;
+	fix_open(&f, _i, &cfg);
+	struct stor_log *log = fix_create(&f, "dl", 0);
+	for (int k = 0; k < 30; k++)
+		fix_append(&f, log, 2, 1000 + k, 60, 1);
+	size_t nseg = log->seg_count;
+	ck_assert_uint_ge(nseg, 3);
+	int64_t bases[64];
+	for (size_t s = 0; s < nseg; s++)
+		bases[s] = log->segs[s]->s.base_offset;
+	char dir[1100];
+	snprintf(dir, sizeof(dir), "%s", log->dir);
+	char err[256] = "";
+	ck_assert_int_eq(stor_log_manager_close(f.m, true, err, sizeof(err)), SL_OK);
+	f.m = NULL;
+	char p0[1200], p1[1200];
+	stor_segment_path(p0, sizeof(p0), dir, bases[0], "log");
+	stor_segment_path(p1, sizeof(p1), dir, bases[1], "log");
+	/* Segment 0 loses 10 bytes of its last batch; segment 1 starts with segment 0's first
+	 * batch (offsets below its base: opening it fails with SL_ECORRUPT). */
+	uint8_t first[4096];
+	int fd = open(p0, O_RDWR);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(pread(fd, first, 12, 0), 12);
+	size_t blen = 12 + sl_load_be32(first + 8);
+	ck_assert_uint_le(blen, sizeof(first));
+	ck_assert_int_eq(pread(fd, first, blen, 0), (ssize_t)blen);
+	struct stat sb;
+	ck_assert_int_eq(fstat(fd, &sb), 0);
+	ck_assert_int_eq(ftruncate(fd, sb.st_size - 10), 0);
+	close(fd);
+	fd = open(p1, O_WRONLY);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(pwrite(fd, first, blen, 0), (ssize_t)blen);
+	close(fd);
+	char path[1200];
+	snprintf(path, sizeof(path), "%s/%s", f.dir, STOR_RECOVERY_POINT_CHECKPOINT_NAME);
+	ck_assert_int_eq(unlink(path), 0);
+	snprintf(path, sizeof(path), "%s/%s", f.dir, STOR_CLEAN_SHUTDOWN_NAME);
+	ck_assert_int_eq(unlink(path), 0);
+	const char *dirs[] = {f.dir};
+	lt_manager(f.loop, dirs, 1, &cfg, &f.m, NULL);
+	log = stor_log_manager_get(f.m, "dl", 0);
+	ck_assert_uint_eq(log->seg_count, 1);
+	for (size_t s = 1; s < nseg; s++) {
+		static const char *const exts[] = {"log", "index", "timeindex"};
+		for (int x = 0; x < 3; x++) {
+			stor_segment_path(path, sizeof(path), dir, bases[s], exts[x]);
+			ck_assert_msg(!lt_exists(path), "%s survived", path);
+		}
+	}
+	/* Appending through the old segment boundaries rolls cleanly. */
+	for (int k = 0; k < 30; k++)
+		fix_append(&f, log, 2, 3000 + k, 60, 1);
+	ck_assert(!stor_log_offline(log));
+	fix_close(&f);
+}
+END_TEST
+
+/* A batch length read from disk never stretches a read past the written bytes. */
+START_TEST(t_read_checks_batch_length)
+{
+	struct fix f;
+	fix_open(&f, _i, NULL);
+	struct stor_log *log = fix_create(&f, "rl", 0);
+	for (int k = 0; k < 3; k++)
+		fix_append(&f, log, 2, 1000 + k, 60, 1);
+	struct log_seg *act = stor_log_active(log);
+	int fd = open(act->s.log_path, O_WRONLY);
+	ck_assert_int_ge(fd, 0);
+	uint8_t len[4];
+	sl_store_be32(len, 0x7ffff000u);
+	ck_assert_int_eq(pwrite(fd, len, sizeof(len), 8), 4);
+	close(fd);
+	struct stor_read_result r;
+	enum sl_err e = stor_log_read(log, 0, 100, -1, &r);
+	ck_assert_msg(e == SL_EIO, "%s: range %llu+%llu, %llu bytes written", sl_err_name(e),
+	              (unsigned long long)r.range.position, (unsigned long long)r.range.len,
+	              (unsigned long long)act->written_bytes);
+	ck_assert(stor_log_offline(log));
+	fix_close(&f);
+}
+END_TEST
+
+/* An unclean close with appends in flight waits for them (their callbacks run) instead of
+ * freeing the log under the io loop. */
+START_TEST(t_unclean_close_in_flight)
+{
+	struct fix f;
+	fix_open(&f, _i, NULL);
+	struct stor_log *log = fix_create(&f, "uc", 0);
+	struct stor_append a[4] = {0};
+	struct lt_done d = {0};
+	lt_batch(&f.b, 2, 1000, 60, 1);
+	for (int k = 0; k < 4; k++)
+		ck_assert_int_eq(
+		        stor_log_append(log, &a[k], f.b.data, f.b.len, 1, 1000, lt_append_done, &d),
+		        SL_OK);
+	struct stor_durable_wait w;
+	struct lt_done dw = {0};
+	ck_assert_int_eq(stor_log_wait_durable(log, &w, 2, lt_durable_done, &dw), SL_EAGAIN);
+	(void)stor_log_manager_close(f.m, false, NULL, 0);
+	f.m = NULL;
+	ck_assert_int_eq(d.calls, 4);
+	ck_assert_int_eq(dw.calls, 1);
+	lt_run_idle(f.loop);
+	ck_assert_int_eq(d.calls, 4);
+	fix_close(&f);
+}
+END_TEST
+
 Suite *test_suite(void)
 {
 	Suite *s = suite_create("log");
@@ -684,6 +854,10 @@ Suite *test_suite(void)
 	tcase_add_loop_test(tc, t_checkpoint_formats, 0, LT_BACKEND_COUNT);
 	tcase_add_loop_test(tc, t_offline_on_write_error, 0, LT_BACKEND_COUNT);
 	tcase_add_loop_test(tc, t_group_writes, 0, LT_BACKEND_COUNT);
+	tcase_add_loop_test(tc, t_truncate_lowers_recovery_point, 0, LT_BACKEND_COUNT);
+	tcase_add_loop_test(tc, t_recovery_deletes_unopenable_later_segments, 0, LT_BACKEND_COUNT);
+	tcase_add_loop_test(tc, t_read_checks_batch_length, 0, LT_BACKEND_COUNT);
+	tcase_add_loop_test(tc, t_unclean_close_in_flight, 0, LT_BACKEND_COUNT);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -642,6 +642,39 @@ START_TEST(test_misplaced_batches)
 }
 END_TEST
 
+/* A whole CRC-valid batch whose baseOffset (outside the CRC) is so large that base +
+ * lastOffsetDelta overflows int64: corruption (not a torn tail, not a crash), in both modes. */
+START_TEST(test_offset_overflow)
+{
+	struct stor_segment seg;
+	struct sl_buf b;
+	sl_buf_init(&b, 1 << 16);
+	build(&b, 0, 4, 5000, 1);
+	size_t first = b.len;
+	build(&b, 4, 4, 6000, 2);
+	sl_store_be64(b.data + first, (uint64_t)(INT64_MAX - 1)); /* lastOffsetDelta is 3 */
+	char lp[256], err[512];
+	path_of(lp, sizeof(lp), 0, "log");
+	write_file(lp, b.data, b.len);
+	for (int recover = 1; recover >= 0; recover--) {
+		ck_assert_int_eq(
+		        stor_segment_open(&seg, root, 0, recover, &lim, NULL, err, sizeof(err)),
+		        SL_ECORRUPT);
+		char want[64];
+		snprintf(want, sizeof(want), "at byte %zu", first);
+		ck_assert_msg(strstr(err, want) != NULL, "%s", err);
+		ck_assert_uint_eq(size_of(lp), b.len); /* not truncated */
+	}
+	/* A batch whose last offset would be INT64_MAX cannot be stored either (next_offset). */
+	sl_store_be64(b.data + first, (uint64_t)(INT64_MAX - 3));
+	write_file(lp, b.data, b.len);
+	ck_assert_int_eq(stor_segment_open(&seg, root, 0, true, &lim, NULL, err, sizeof(err)),
+	                 SL_ECORRUPT);
+	ck_assert_uint_eq(size_of(lp), b.len);
+	sl_buf_free(&b);
+}
+END_TEST
+
 Suite *test_suite(void)
 {
 	Suite *s = suite_create("recovery");
@@ -656,6 +689,7 @@ Suite *test_suite(void)
 	tcase_add_test(tc, test_empty_and_zero_tail);
 	tcase_add_test(tc, test_interrupted_roll);
 	tcase_add_test(tc, test_misplaced_batches);
+	tcase_add_test(tc, test_offset_overflow);
 	suite_add_tcase(s, tc);
 	return s;
 }
