@@ -231,7 +231,9 @@ enum sl_err stor_checkpoint_read(const char *path, struct sl_buf *out, char *err
 	if (e != SL_OK)
 		return e;
 	size_t bad_at = 0;
-	e = batches_check(out->data + start, out->len - start, &bad_at);
+	/* An empty file may leave out->data NULL, and NULL + 0 is undefined. */
+	const uint8_t *file = out->len > start ? out->data + start : NULL;
+	e = batches_check(file, out->len - start, &bad_at);
 	if (e != SL_OK) {
 		set_err(err, err_len, "%s: invalid batch at byte %zu (%s)", path, bad_at,
 		        sl_err_msg(e));

@@ -76,12 +76,8 @@ static enum sl_err props_put(struct sl_props *p, char *key, char *value, int lin
 	return SL_OK;
 }
 
-/*
- * Reads the next logical line into raw (room for len bytes), continuations joined and escapes
- * left as they are. Skips blank and comment lines. Returns false at end of input.
- */
-static bool read_logical_line(const char *t, size_t len, size_t *pos, int *lineno, char *raw,
-                              size_t *raw_len, int *start_line)
+/* Skips blank and comment lines from *pos; false at end of input. */
+static bool skip_to_content(const char *t, size_t len, size_t *pos, int *lineno)
 {
 	size_t p = *pos;
 	for (;;) {
@@ -105,18 +101,48 @@ static bool read_logical_line(const char *t, size_t len, size_t *pos, int *linen
 			(*lineno)++;
 		}
 	}
-	*start_line = *lineno;
+	*pos = p;
+	return true;
+}
+
+/*
+ * Reads the next logical line into raw (room for len bytes), continuations joined and escapes
+ * left as they are. Skips blank and comment lines. Returns false at end of input.
+ *
+ * As in Java's LineReader, a continuation that leaves the logical line empty (a line holding
+ * only a backslash) starts it anew: blank lines are skipped again and '#'/'!' starts a
+ * comment. Java's one exception is kept: end of input right after a lone \n or \r that ends
+ * such a line still yields the empty line (LineReader returns len 0 there, not -1).
+ */
+static bool read_logical_line(const char *t, size_t len, size_t *pos, int *lineno, char *raw,
+                              size_t *raw_len, int *start_line)
+{
+	size_t p = *pos;
 	size_t n = 0;
 	bool escaped = false; /* odd number of backslashes just before p */
+	if (!skip_to_content(t, len, &p, lineno)) {
+		*pos = p;
+		return false;
+	}
+	*start_line = *lineno;
 	while (p < len) {
 		char c = t[p];
 		if (is_eol(c)) {
+			bool crlf = c == '\r' && p + 1 < len && t[p + 1] == '\n';
 			skip_eol(t, len, &p);
 			(*lineno)++;
 			if (!escaped)
 				break;
 			n--; /* drop the continuation backslash and the next line's indent */
 			escaped = false;
+			if (n == 0 && (p < len || crlf)) {
+				if (!skip_to_content(t, len, &p, lineno)) {
+					*pos = p;
+					return false;
+				}
+				*start_line = *lineno;
+				continue;
+			}
 			while (p < len && is_blank(t[p]))
 				p++;
 			continue;

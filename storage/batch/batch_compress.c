@@ -192,15 +192,20 @@ static enum sl_err gzip_encode(const uint8_t *src, size_t n, int32_t level, stru
  * then blocks of [int32 compressed length][raw snappy]. */
 static const uint8_t xerial_magic[8] = {0x82, 'S', 'N', 'A', 'P', 'P', 'Y', 0};
 #define XERIAL_HEADER_BYTES 16
+#define SNAPPY_RATIO_MAX 22 /* > 64 / 3: the best output per input byte of any element */
 
 static enum sl_err snappy_block_decode(const uint8_t *src, size_t n, struct sink *s)
 {
 	size_t raw = 0;
 	if (snappy_uncompressed_length((const char *)src, n, &raw) != SNAPPY_OK)
 		return SL_ECORRUPT;
-	/* The declared length is checked before anything is allocated. */
+	/* The declared length is checked before anything is allocated: against the cap, and
+	 * against what n bytes can expand to (a snappy element of 3 bytes makes at most 64, so
+	 * no valid block exceeds 22 * n), so a tiny block cannot make us allocate up to the cap. */
 	if (raw > s->limit - s->produced)
 		return SL_ETOOBIG;
+	if (raw / SNAPPY_RATIO_MAX > n)
+		return SL_ECORRUPT;
 	uint8_t *dst = sink_exact(s, raw);
 	if (dst == NULL)
 		return SL_ENOMEM;

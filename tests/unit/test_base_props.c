@@ -148,6 +148,48 @@ START_TEST(test_comment_line_does_not_continue)
 }
 END_TEST
 
+/* A continuation that leaves the logical line empty (a line holding only a backslash) starts
+ * the logical line anew, as Java's LineReader does (it tests len == 0): a blank line after it
+ * is skipped and a '#' or '!' line after it is a comment, not a key (checked against
+ * java.util.Properties.load of JDK 17). */
+START_TEST(test_empty_continuation_restarts_line)
+{
+	ck_assert_int_eq(parse("\\\n#c=d\nk=v\n"), SL_OK);
+	ck_assert_uint_eq(props.count, 1);
+	expect("k", "v");
+	ck_assert_int_eq(props.items[0].line, 3);
+	sl_props_free(&props);
+	/* The comment is not parsed: its bad \u escape is no error (Java accepts the file). */
+	ck_assert_int_eq(parse("  \\\r\n  !x\\u12\r\ny=z"), SL_OK);
+	ck_assert_uint_eq(props.count, 1);
+	expect("y", "z");
+	sl_props_free(&props);
+	ck_assert_int_eq(parse("\\\n\n  # c\nk v"), SL_OK);
+	ck_assert_uint_eq(props.count, 1);
+	expect("k", "v");
+	sl_props_free(&props);
+	ck_assert_int_eq(parse("a=b\n\\\n   "), SL_OK); /* blanks then EOF: nothing */
+	ck_assert_uint_eq(props.count, 1);
+	sl_props_free(&props);
+	ck_assert_int_eq(parse("a=b\n\\\r\n"), SL_OK);
+	ck_assert_uint_eq(props.count, 1);
+	sl_props_free(&props);
+	/* Java quirk kept: EOF right after a lone \n (or \r) ending an empty continuation still
+	 * yields an empty line, i.e. the empty key; so does a lone backslash at EOF. */
+	ck_assert_int_eq(parse("a=b\n\\\n"), SL_OK);
+	ck_assert_uint_eq(props.count, 2);
+	expect("", "");
+	sl_props_free(&props);
+	ck_assert_int_eq(parse("\\"), SL_OK);
+	ck_assert_uint_eq(props.count, 1);
+	expect("", "");
+	sl_props_free(&props);
+	/* A continuation after content is unchanged: the next line is appended. */
+	ck_assert_int_eq(parse("k\\\n#v\n"), SL_OK);
+	expect("k#v", "");
+}
+END_TEST
+
 START_TEST(test_escapes)
 {
 	const char *text = "tabs=a\\tb\\nc\\rd\\fe\n"
@@ -346,6 +388,7 @@ Suite *test_suite(void)
 	tcase_add_test(tc, test_key_without_value);
 	tcase_add_test(tc, test_continuations);
 	tcase_add_test(tc, test_comment_line_does_not_continue);
+	tcase_add_test(tc, test_empty_continuation_restarts_line);
 	tcase_add_test(tc, test_escapes);
 	tcase_add_test(tc, test_utf8_passthrough);
 	tcase_add_test(tc, test_duplicates_replace);

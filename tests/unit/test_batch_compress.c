@@ -426,6 +426,13 @@ START_TEST(test_bombs)
 	ck_assert_int_eq(stor_decompress(STOR_COMPRESSION_SNAPPY, claim, sizeof(claim), &out, MIB),
 	                 SL_ETOOBIG);
 	ck_assert_ptr_null(out.data);
+	/* A claim under the cap that the input cannot back (6 bytes cannot expand to 512 KiB:
+	 * one snappy element of 3 bytes makes at most 64) is refused before allocating too. */
+	const uint8_t small_claim[6] = {0x80, 0x80, 0x20, 0x00, 0x00, 0x00};
+	ck_assert_int_eq(stor_decompress(STOR_COMPRESSION_SNAPPY, small_claim, sizeof(small_claim),
+	                                 &out, MIB),
+	                 SL_ECORRUPT);
+	ck_assert_ptr_null(out.data);
 	/* The same bomb inside a batch: SL_ETOOBIG / STOR_PROBLEM_TOO_BIG from validate. */
 	struct sl_buf batch, scratch;
 	sl_buf_init(&batch, 256 * MIB);

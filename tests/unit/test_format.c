@@ -656,6 +656,14 @@ START_TEST(test_meta_props_and_checkpoint_files)
 	ck_assert_int_eq(stor_checkpoint_read(path, &in, err, sizeof(err)), SL_ECORRUPT);
 	ck_assert_ptr_nonnull(strstr(err, "invalid batch at byte 0"));
 	sl_buf_free(&in);
+	/* An empty file is an empty sequence of batches, also into a buffer that never
+	 * allocated (data NULL: NULL + 0 was undefined behaviour, reported by clang's UBSan). */
+	write_text(path, "");
+	struct sl_buf fresh;
+	sl_buf_init(&fresh, 1 << 20);
+	ck_assert_int_eq(stor_checkpoint_read(path, &fresh, err, sizeof(err)), SL_OK);
+	ck_assert_uint_eq(fresh.len, 0);
+	sl_buf_free(&fresh);
 	sl_buf_free(&b);
 }
 END_TEST

@@ -268,6 +268,31 @@ START_TEST(header_malformed)
 }
 END_TEST
 
+/* An empty body may come from a buffer that never allocated (data NULL, len 0), e.g. an
+ * ApiVersions v0-2 request encodes to nothing. wire_reader_init accepts (NULL, 0); computing
+ * NULL + 0 was undefined behaviour that clang's UBSan reports (found by fuzz_request). */
+START_TEST(empty_null_buffer)
+{
+	struct wire_reader r;
+	struct wire_api_versions_request req;
+	struct sl_buf empty;
+
+	sl_buf_init(&empty, 64);
+	wire_api_versions_request_init(&req);
+	wire_api_versions_request_encode(&empty, 0, &req);
+	ck_assert_int_eq(sl_buf_err(&empty), SL_OK);
+	ck_assert_uint_eq(empty.len, 0);
+	wire_reader_init(&r, empty.data, empty.len, &arena);
+	ck_assert_uint_eq(wire_reader_left(&r), 0);
+	ck_assert_int_eq(wire_api_versions_request_decode(&r, 0, &req), SL_OK);
+	ck_assert(wire_reader_done(&r));
+	wire_reader_init(&r, NULL, 0, NULL);
+	ck_assert_int_eq(wire_api_versions_request_decode(&r, 3, &req), SL_EMALFORMED);
+	ck_assert(wire_reader_done(&r));
+	sl_buf_free(&empty);
+}
+END_TEST
+
 START_TEST(encoder_overflow_is_flagged)
 {
 	struct sl_buf small;
@@ -293,6 +318,7 @@ Suite *test_suite(void)
 	tcase_add_test(tc, bad_varints);
 	tcase_add_test(tc, arena_exhaustion_is_enomem);
 	tcase_add_test(tc, header_malformed);
+	tcase_add_test(tc, empty_null_buffer);
 	tcase_add_test(tc, encoder_overflow_is_flagged);
 	suite_add_tcase(s, tc);
 	return s;
