@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # One command for the whole test suite on a fresh Debian 12 machine: installs dependencies,
-# builds (gcc), runs unit + integration tests, rebuilds with ASan+UBSan and runs the unit and
-# integration tests there, checks formatting, builds the libFuzzer targets with clang and runs a short fuzz smoke.
+# builds (gcc), runs unit + integration tests, rebuilds with clang + ASan+UBSan and runs the unit
+# and integration tests there, checks formatting, builds the libFuzzer targets with clang and runs a short fuzz smoke.
 # Prints one summary line "N passed, N failed" at the end; exits non-zero on any failure.
 set -uo pipefail
 cd "$(dirname "$0")/.." || exit 1
@@ -69,8 +69,9 @@ fmt_check() {
 }
 check clang-format fmt_check
 
-step "sanitizers (ASan+UBSan): build and unit tests"
-if SLUICE_BUILD_DIR=build-asan SLUICE_BUILD_TYPE=Debug ./scripts/build.sh -DSLUICE_SANITIZE=ON \
+step "sanitizers (clang, ASan+UBSan): build and unit tests"
+# clang: its UBSan also catches pointer arithmetic on NULL, which gcc's does not.
+if CC=clang SLUICE_BUILD_DIR=build-asan SLUICE_BUILD_TYPE=Debug ./scripts/build.sh -DSLUICE_SANITIZE=ON \
 	-DCMAKE_C_FLAGS=-DSL_DEBUG_ASSERTS; then
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
 		ctest --test-dir build-asan -L unit --output-on-failure -j"$jobs" 2>&1 | tee "$log_dir/asan.txt"
