@@ -160,7 +160,9 @@ enum sl_err stor_offset_checkpoint_read(const char *path, struct stor_tp_offset 
 		return e;
 	struct lines l = {(char *)b.data, 0};
 	size_t n = 0;
-	e = read_head(&l, path, 10000000, &n, err, err_len);
+	/* Every entry line takes at least 6 bytes ("t 0 0\n"): a count the file cannot hold is
+	 * refused before anything is allocated for it. */
+	e = read_head(&l, path, SL_MIN((size_t)10000000, b.len / 6), &n, err, err_len);
 	struct stor_tp_offset *v = NULL;
 	if (e == SL_OK && n > 0) {
 		v = calloc(n, sizeof(*v));

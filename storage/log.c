@@ -450,6 +450,15 @@ static enum sl_err scan_dir(const char *dir, int64_t **bases, size_t *count,
 			digits = digits && nm[i] >= '0' && nm[i] <= '9';
 		if (!digits)
 			continue;
+		/* 20 digits can exceed int64; and a base so high that relative offsets (u32) would
+		 * overflow int64 is no offset we ever write: refuse the log rather than guess. */
+		errno = 0;
+		long long base = strtoll(nm, NULL, 10);
+		if (errno != 0 || base > INT64_MAX - (int64_t)UINT32_MAX) {
+			snprintf(err, err_len, "%s/%s: segment base offset out of range", dir, nm);
+			e = SL_ECORRUPT;
+			break;
+		}
 		if (n == cap) {
 			int64_t *nv = realloc(v, cap * 2 * sizeof(*nv));
 			if (nv == NULL) {
@@ -459,7 +468,7 @@ static enum sl_err scan_dir(const char *dir, int64_t **bases, size_t *count,
 			v = nv;
 			cap *= 2;
 		}
-		v[n++] = strtoll(nm, NULL, 10);
+		v[n++] = base;
 	}
 	closedir(d);
 	if (e != SL_OK) {

@@ -141,7 +141,9 @@ enum sl_err stor_log_config_set(struct stor_log_config *c, const char *key, cons
 
 struct stor_append;
 /* Called once per accepted append, from inside io_loop_run_once, in offset order. a->err is
- * SL_OK (the batch is in the file: acks=1 may answer) or SL_EIO (log offline). */
+ * SL_OK (the batch is in the file: acks=1 may answer) or SL_EIO (log offline). The callback
+ * may append again, but must not close or delete the log it was called for (the log is still
+ * in use when the callback returns). A stor_append must be zeroed before its first use. */
 typedef void stor_append_fn(struct stor_append *a, void *ctx);
 
 /* A caller-owned append (embed it in the request; no allocation per append). Read the
@@ -180,6 +182,8 @@ enum sl_err stor_log_append(struct stor_log *log, struct stor_append *a, uint8_t
 /* ---- durability (flush.c) -------------------------------------------------------------- */
 
 struct stor_durable_wait;
+/* Called once per waiter when durable (or the log went offline). Like stor_append_fn, it must
+ * not close or delete the log it was called for. */
 typedef void stor_durable_fn(struct stor_durable_wait *w, void *ctx);
 
 /* Caller-owned waiter for "durable up to offset N" (every offset < N fdatasynced). */

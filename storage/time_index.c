@@ -185,7 +185,10 @@ enum sl_err stor_segment_refine_timestamp(const struct stor_segment *seg,
 	struct stor_record r;
 	enum sl_err ne = SL_OK;
 	while (e == SL_OK && (ne = stor_record_next(&it, &r)) == SL_OK) {
-		if (v.h.base_timestamp + r.timestamp_delta >= ts) {
+		int64_t rts; /* both terms come from disk: saturate rather than overflow */
+		if (__builtin_add_overflow(v.h.base_timestamp, r.timestamp_delta, &rts))
+			rts = r.timestamp_delta > 0 ? INT64_MAX : INT64_MIN;
+		if (rts >= ts) {
 			*offset = hit->base_offset + r.offset_delta;
 			break;
 		}

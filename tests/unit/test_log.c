@@ -214,6 +214,37 @@ START_TEST(t_group_writes)
 }
 END_TEST
 
+/* A segment file whose 20-digit name is beyond int64 (or so high that offsets would overflow)
+ * makes the partition refuse to open, naming the file; nothing is guessed or truncated. */
+START_TEST(t_segment_name_out_of_range)
+{
+	struct fix f;
+	fix_open(&f, _i, NULL);
+	(void)fix_create(&f, "nm", 0);
+	char err[512] = "";
+	ck_assert_int_eq(stor_log_manager_close(f.m, true, err, sizeof(err)), SL_OK);
+	f.m = NULL;
+	char path[1024];
+	snprintf(path, sizeof(path), "%s/nm-0/99999999999999999999.log", f.dir);
+	FILE *fp = fopen(path, "w");
+	ck_assert(fp != NULL);
+	fclose(fp);
+	struct stor_log_manager_opts o;
+	stor_log_manager_opts_init(&o);
+	const char *dirs[] = {f.dir};
+	o.log_dirs = dirs;
+	o.log_dir_count = 1;
+	o.start_timer = false;
+	struct stor_log_manager *m = NULL;
+	ck_assert_int_eq(stor_log_manager_open(f.loop, &o, &m, NULL, err, sizeof(err)),
+	                 SL_ECORRUPT);
+	ck_assert_msg(strstr(err, "99999999999999999999.log") != NULL, "%s", err);
+	ck_assert_int_eq(unlink(path), 0);
+	lt_manager(f.loop, dirs, 1, NULL, &f.m, NULL);
+	fix_close(&f);
+}
+END_TEST
+
 START_TEST(t_log_append_time_and_limits)
 {
 	struct fix f;
@@ -595,6 +626,13 @@ START_TEST(t_checkpoint_formats)
 		ck_assert_int_eq(stor_offset_checkpoint_read(path, &back, &cnt, err, sizeof(err)),
 		                 SL_ECORRUPT);
 	}
+	/* A count the file cannot hold is refused at the count, before any allocation for it. */
+	fp = fopen(path, "w");
+	fputs("0\n9999999\na 1 2\n", fp);
+	fclose(fp);
+	ck_assert_int_eq(stor_offset_checkpoint_read(path, &back, &cnt, err, sizeof(err)),
+	                 SL_ECORRUPT);
+	ck_assert_msg(strstr(err, "bad entry count") != NULL, "%s", err);
 	snprintf(path, sizeof(path), "%s/leader-epoch-checkpoint", dir);
 	struct stor_epoch_entry ee[2] = {{0, 0}, {5, 77}}, eb[4];
 	ck_assert_int_eq(stor_epoch_checkpoint_write(path, ee, 2, err, sizeof(err)), SL_OK);
@@ -854,6 +892,7 @@ Suite *test_suite(void)
 	tcase_add_loop_test(tc, t_checkpoint_formats, 0, LT_BACKEND_COUNT);
 	tcase_add_loop_test(tc, t_offline_on_write_error, 0, LT_BACKEND_COUNT);
 	tcase_add_loop_test(tc, t_group_writes, 0, LT_BACKEND_COUNT);
+	tcase_add_loop_test(tc, t_segment_name_out_of_range, 0, LT_BACKEND_COUNT);
 	tcase_add_loop_test(tc, t_truncate_lowers_recovery_point, 0, LT_BACKEND_COUNT);
 	tcase_add_loop_test(tc, t_recovery_deletes_unopenable_later_segments, 0, LT_BACKEND_COUNT);
 	tcase_add_loop_test(tc, t_read_checks_batch_length, 0, LT_BACKEND_COUNT);

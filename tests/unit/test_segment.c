@@ -468,6 +468,40 @@ START_TEST(test_refine_compressed)
 }
 END_TEST
 
+/* Timestamps come from disk: base + delta past int64 must not overflow (UB); it saturates. */
+START_TEST(test_refine_timestamp_overflow)
+{
+	struct stor_segment seg;
+	char err[512];
+	ck_assert_int_eq(stor_segment_create(&seg, root, 700, &lim, err, sizeof(err)), SL_OK);
+	static const uint8_t val[] = "v";
+	struct stor_record_in recs[2] = {{.timestamp_delta = 0, .value = val, .value_len = 1},
+	                                 {.timestamp_delta = 100, .value = val, .value_len = 1}};
+	struct stor_batch_params p;
+	stor_batch_params_init(&p, INT64_MAX - 10);
+	p.base_offset = 700;
+	p.max_timestamp = INT64_MAX;
+	struct sl_buf b;
+	sl_buf_init(&b, 1 << 16);
+	ck_assert_int_eq(stor_batch_build(&b, &p, recs, 2), SL_OK);
+	ck_assert_int_eq(pwrite(seg.log_fd, b.data, b.len, 0), (ssize_t)b.len);
+	stor_segment_note_append(&seg, (uint32_t)b.len, 700, 701, INT64_MAX, 1);
+	struct sl_buf scratch;
+	sl_buf_init(&scratch, 1 << 16);
+	struct stor_time_lookup hit;
+	ck_assert_int_eq(stor_segment_lookup_timestamp(&seg, INT64_MAX - 5, seg.size_bytes, &hit),
+	                 SL_OK);
+	ck_assert(hit.found);
+	int64_t off = -1;
+	ck_assert_int_eq(stor_segment_refine_timestamp(&seg, &hit, INT64_MAX - 5, &scratch, &off),
+	                 SL_OK);
+	ck_assert_int_eq(off, 701);
+	sl_buf_free(&scratch);
+	sl_buf_free(&b);
+	ck_assert_int_eq(stor_segment_delete(&seg), SL_OK);
+}
+END_TEST
+
 /* Compressed and log-append-time batches in the refinement. */
 START_TEST(test_refine_attributes)
 {
@@ -608,6 +642,7 @@ Suite *test_suite(void)
 	tcase_add_test(tc, test_has_room);
 	tcase_add_test(tc, test_refine_attributes);
 	tcase_add_test(tc, test_refine_compressed);
+	tcase_add_test(tc, test_refine_timestamp_overflow);
 	tcase_add_test(tc, test_delete);
 	tcase_add_test(tc, test_dir_cleanup);
 	suite_add_tcase(s, tc);
