@@ -26,7 +26,7 @@ enum sl_err net_server_create(struct io_loop *loop, const struct net_server_opts
 {
 	SL_ASSERT(loop != NULL);
 	SL_ASSERT(opts != NULL);
-	if (opts->dispatch == NULL || opts->request_max_bytes <= 0 || opts->max_connections <= 0)
+	if (opts->dispatch == NULL || opts->request_max_bytes <= 0 || opts->max_connections < 0)
 		return SL_EINVAL;
 	struct net_server *s = calloc(1, sizeof(*s));
 	if (s == NULL)

@@ -129,8 +129,12 @@ int tools_dev_main(int argc, char **argv)
 		} else if (strcmp(a, "--port") == 0 && has_value) {
 			if (dev_parse_port(argv[++i], &port) != 0)
 				return 2;
-		} else if (strcmp(a, "--override") == 0 && has_value &&
-		           override_count < DEV_MAX_OVERRIDES) {
+		} else if (strcmp(a, "--override") == 0 && has_value) {
+			if (override_count == DEV_MAX_OVERRIDES) {
+				fprintf(stderr, "sluice dev: too many --override (at most %d)\n",
+				        DEV_MAX_OVERRIDES);
+				return 2;
+			}
 			char err[256];
 			if (node_override_parse(argv[++i], &overrides[override_count], err,
 			                        sizeof(err)) != SL_OK) {
@@ -148,6 +152,12 @@ int tools_dev_main(int argc, char **argv)
 	char logs[NODE_PATH_MAX];
 	if (strlen(dir) > NODE_PATH_MAX - 32) {
 		fprintf(stderr, "sluice dev: --dir is too long\n");
+		return 2;
+	}
+	/* The path is written into server.properties: a line break or backslash would change
+	 * what that file says. */
+	if (strpbrk(dir, "\n\r\\") != NULL) {
+		fprintf(stderr, "sluice dev: --dir must not contain a line break or a backslash\n");
 		return 2;
 	}
 	snprintf(config_path, sizeof(config_path), "%s/server.properties", dir);

@@ -160,6 +160,42 @@ def test_zero_copy_key():
         node.cleanup()
 
 
+def test_max_connections_zero():
+    """max.connections=0 is valid in Kafka (no client connections): the node starts and closes
+    every connection at once, with a log line."""
+    node = h.Node(name="mc0")
+    try:
+        node.format()
+        node.start(overrides=["max.connections=0"], wait=False)
+        node.wait_log("started:")
+        s = h.connect(node.port)
+        try:
+            s.sendall(h.request_frame(18, 0, 1))
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # closed before the request went out: also a refusal
+        h.assert_closed(s)
+        node.wait_log("max.connections")
+        h.check(node.alive(), "server died")
+        h.check(node.stop() == 0, "exit code")
+    except Exception:
+        sys.stdout.write("---- sluice log ----\n%s\n" % node.logs()[-4000:])
+        raise
+    finally:
+        node.cleanup()
+
+
+def test_dev_dir_refused():
+    """A --dir that would inject lines into the generated server.properties is refused."""
+    for bad in ("/tmp/x\nnode.id=7", "/tmp/a\\b"):
+        rc, _, err = h.run_cli(["dev", "--dir", bad, "--port", "19999"])
+        h.check(rc == 2 and "--dir must not contain" in err, "rc %d: %s" % (rc, err))
+    args = ["dev"]
+    for i in range(129):
+        args += ["--override", "k%d=v" % i]
+    rc, _, err = h.run_cli(args)
+    h.check(rc == 2 and "too many --override" in err, "rc %d: %s" % (rc, err))
+
+
 def test_help():
     rc, out, _ = h.run_cli(["server", "start", "--help"])
     h.check(rc == 0 and "--override" in out, "server start --help")
@@ -178,6 +214,8 @@ if __name__ == "__main__":
         ("dev", test_dev),
         ("help", test_help),
         ("zero_copy_key", test_zero_copy_key),
+        ("max_connections_zero", test_max_connections_zero),
+        ("dev_dir_refused", test_dev_dir_refused),
     ]
     for b in h.BACKENDS:
         tests.append(("sigterm[%s]" % b, make_signal_test(signal.SIGTERM, b)))
