@@ -6,6 +6,7 @@
  * batches. Seed: SLUICE_TEST_SEED (printed in failure messages). */
 #include "batch.h"
 #include "check_main.h"
+#include "seg_test_util.h"
 #include "stor_int.h"
 #include "storage.h"
 
@@ -20,36 +21,13 @@
 #define MAX_BATCHES 128
 #define EPOCH 3
 
-static char root[64];
-static uint64_t seed;
-static uint64_t rng;
-
 static const struct stor_segment_limits lim = {
         .segment_bytes = 1 << 20, .index_interval_bytes = 200, .max_batch_bytes = 1 << 20};
 
-static uint64_t rnd(void)
-{
-	rng ^= rng << 13;
-	rng ^= rng >> 7;
-	rng ^= rng << 17;
-	return rng;
-}
-
 static void setup(void)
 {
-	snprintf(root, sizeof(root), "/tmp/sl-test-recovery-XXXXXX");
-	ck_assert_ptr_nonnull(mkdtemp(root));
-	const char *env = getenv("SLUICE_TEST_SEED");
-	seed = env ? strtoull(env, NULL, 0) : 0xc0ffee1234ULL;
-	rng = seed ? seed : 1;
+	seg_fixture_setup("recovery", 0xc0ffee1234ULL);
 	sl_log_set_level(SL_LOG_OFF);
-}
-
-static void teardown(void)
-{
-	char cmd[128];
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", root);
-	ck_assert_int_eq(system(cmd), 0);
 }
 
 /* The batches written, as the test expects them back. */
@@ -679,7 +657,7 @@ Suite *test_suite(void)
 {
 	Suite *s = suite_create("recovery");
 	TCase *tc = tcase_create("recovery");
-	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_checked_fixture(tc, setup, seg_fixture_teardown);
 	tcase_set_timeout(tc, 240);
 	tcase_add_test(tc, test_tail_garbage);
 	tcase_add_test(tc, test_torn_last_batch);

@@ -4,6 +4,7 @@
  * clean-up. Crash cases are in test_recovery.c. Seed: SLUICE_TEST_SEED. */
 #include "batch.h"
 #include "check_main.h"
+#include "seg_test_util.h"
 #include "stor_int.h"
 #include "storage.h"
 
@@ -18,35 +19,12 @@
 #define MAX_BATCHES 512
 #define MAX_RECS 8
 
-static char root[64];
-static uint64_t seed;
-static uint64_t rng;
-
 static const struct stor_segment_limits lim = {
         .segment_bytes = 1 << 20, .index_interval_bytes = 256, .max_batch_bytes = 1 << 20};
 
-static uint64_t rnd(void)
-{
-	rng ^= rng << 13;
-	rng ^= rng >> 7;
-	rng ^= rng << 17;
-	return rng;
-}
-
 static void setup(void)
 {
-	snprintf(root, sizeof(root), "/tmp/sl-test-segment-XXXXXX");
-	ck_assert_ptr_nonnull(mkdtemp(root));
-	const char *env = getenv("SLUICE_TEST_SEED");
-	seed = env ? strtoull(env, NULL, 0) : 0x5e6d1234abcdULL;
-	rng = seed ? seed : 1;
-}
-
-static void teardown(void)
-{
-	char cmd[128];
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", root);
-	ck_assert_int_eq(system(cmd), 0);
+	seg_fixture_setup("segment", 0x5e6d1234abcdULL);
 }
 
 /* What the test appended, batch by batch. */
@@ -634,7 +612,7 @@ Suite *test_suite(void)
 {
 	Suite *s = suite_create("segment");
 	TCase *tc = tcase_create("segment");
-	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_checked_fixture(tc, setup, seg_fixture_teardown);
 	tcase_add_test(tc, test_path);
 	tcase_add_test(tc, test_create_and_exists);
 	tcase_add_test(tc, test_append_lookup_seal_reopen);
