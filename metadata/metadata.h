@@ -31,4 +31,218 @@ enum sl_err meta_frame_get(struct wire_reader *r, int16_t *api_key, int16_t *ver
 /* The record type's versions, or NULL for keys without a definition. Static storage. */
 const struct meta_record_info *meta_record_info(int16_t key);
 
+/* ==== the metadata image (image.c, delta.c) ================================================
+ *
+ * An image is the state after applying every committed record up to an offset: topics (by name
+ * and by id) with their partitions (leader, epochs, replicas, ISR), configs of topics, brokers
+ * and the cluster, registered brokers, feature levels. Images are immutable and reference
+ * counted; unchanged parts are shared between consecutive images. A reader takes a reference
+ * for as long as it uses pointers into the image (a parked Fetch), so a swap never frees what
+ * a request in flight still reads. Single-threaded (the node's loop).
+ *
+ * A delta is a private, mutable copy-on-write view over a base image: records are applied
+ * to it one by one; publish turns it into the next image. Applying is strict: a record that
+ * does not fit the image (partition of an unknown topic, duplicate topic name/id, ...) is
+ * SL_ECORRUPT with err naming the record, and the delta is then unusable.
+ */
+#define META_TOPIC_NAME_MAX 249
+#define META_RESOURCE_TOPIC 2        /* ConfigRecord.ResourceType */
+#define META_RESOURCE_BROKER 4       /* resource_name "" = cluster-wide default */
+#define META_BATCH_RECORDS_MAX 10000 /* records per atomic batch (kraft.md §4.1) */
+
+struct meta_image;
+struct meta_delta;
+
+/* One config key; strings NUL-terminated, owned by the image. */
+struct meta_config {
+	const char *name;
+	const char *value;
+};
+
+struct meta_partition {
+	int32_t partition_id;
+	int32_t leader; /* -1 = none */
+	int32_t leader_epoch;
+	int32_t partition_epoch;
+	int32_t replica_count;
+	const int32_t *replicas;
+	int32_t isr_count;
+	const int32_t *isr;
+};
+
+struct meta_topic {
+	const char *name; /* NUL-terminated */
+	struct sl_uuid id;
+	int32_t partition_count;
+	const struct meta_partition *partitions; /* partitions[i].partition_id == i */
+	size_t config_count;
+	const struct meta_config *configs; /* topic-level overrides, sorted by name */
+};
+
+/* A new empty image (offset -1, no topics, metadata.version 0). Refcount 1; NULL on ENOMEM. */
+struct meta_image *meta_image_create_empty(void);
+void meta_image_ref(struct meta_image *img);
+/* Drops a reference; the last one frees what no other image shares. NULL is a no-op. */
+void meta_image_unref(struct meta_image *img);
+/* Offset of the last record applied (-1 for the empty image). */
+int64_t meta_image_offset(const struct meta_image *img);
+/* Level of the metadata.version feature (0 = not set). */
+int16_t meta_image_metadata_version(const struct meta_image *img);
+/* Topics sorted by name; i < count. */
+size_t meta_image_topic_count(const struct meta_image *img);
+const struct meta_topic *meta_image_topic_at(const struct meta_image *img, size_t i);
+/* NULL if absent. O(log n) or better. */
+const struct meta_topic *meta_image_topic(const struct meta_image *img, const char *name,
+                                          size_t name_len);
+const struct meta_topic *meta_image_topic_by_id(const struct meta_image *img, struct sl_uuid id);
+/* The topic's override of a config key, or NULL. */
+const char *meta_topic_config(const struct meta_topic *t, const char *name);
+/* A broker-level config from ConfigRecords (broker_id -1 = cluster default ""), or NULL. */
+const char *meta_image_broker_config(const struct meta_image *img, int32_t broker_id,
+                                     const char *name);
+/* Checks every invariant (sorted, id index consistent, partition ids dense, ...). Tests. */
+void meta_image_check_invariants(const struct meta_image *img);
+
+/* A delta over base (a reference is taken). *out owned: publish or destroy it. */
+enum sl_err meta_delta_create(struct meta_image *base, struct meta_delta **out) SL_MUST_USE;
+/* Applies one record value in the log's framing (meta_frame_get + body). Unknown record
+ * types with a valid frame are skipped (logged once by the caller if it wants). SL_EMALFORMED
+ * for a bad frame/body, SL_ECORRUPT for a record that contradicts the image; err says which. */
+enum sl_err meta_delta_apply(struct meta_delta *d, const uint8_t *value, size_t len, char *err,
+                             size_t err_len) SL_MUST_USE;
+/* The delta's current view as an image usable for reads (valid until the next apply, publish
+ * or destroy). The controller decides against this view. */
+const struct meta_image *meta_delta_view(struct meta_delta *d);
+/* Turns the delta into the image at offset (>= base offset) and frees the delta. Refcount 1. */
+struct meta_image *meta_delta_publish(struct meta_delta *d, int64_t offset);
+void meta_delta_destroy(struct meta_delta *d);
+
+/* What changed between two images, for the broker to act on (open/delete partition logs,
+ * apply topic configs). Calls in this order: removed partitions (topics gone or re-created
+ * with another id), added partitions, topics whose configs changed. Either image may be NULL
+ * (= empty). */
+struct meta_diff_ops {
+	void (*partition_removed)(void *ctx, const struct meta_topic *old_topic, int32_t partition);
+	void (*partition_added)(void *ctx, const struct meta_topic *topic, int32_t partition);
+	void (*partition_changed)(void *ctx, const struct meta_topic *topic, int32_t partition);
+	void (*topic_config_changed)(void *ctx, const struct meta_topic *topic);
+};
+void meta_image_diff(const struct meta_image *old_img, const struct meta_image *new_img,
+                     const struct meta_diff_ops *ops, void *ctx);
+
+/* ==== topic configs (topic_config.c) ========================================================
+ * Kafka's topic-level config keys this broker knows, their types, validation and the broker
+ * key they default from (retention.ms <- log.retention.ms). */
+struct meta_topic_config_def {
+	const char *name;          /* "retention.ms" */
+	const char *broker_key;    /* "log.retention.ms", or NULL when none */
+	const char *default_value; /* Kafka's default as text */
+	const char *type; /* "LONG", "INT", "STRING", "BOOLEAN", "LIST", "DOUBLE", "CLASS" */
+	const char *doc;  /* one line */
+};
+size_t meta_topic_config_def_count(void);
+const struct meta_topic_config_def *meta_topic_config_def_at(size_t i);
+const struct meta_topic_config_def *meta_topic_config_def_find(const char *name, size_t len);
+/* Validates a value for a known key (range, enum: cleanup.policy, compression.type,
+ * message.timestamp.type, ...). false with err naming key, value and what is allowed. */
+bool meta_topic_config_valid(const struct meta_topic_config_def *def, const char *value,
+                             size_t value_len, char *err, size_t err_len);
+
+/* ==== controller decisions (controller_logic.c): pure, no I/O =================================
+ *
+ * Each function validates a request against a view (the controller's latest state, committed
+ * plus proposed), appends the records that carry out the change to out (empty on error or for
+ * validate_only), and fills res with Kafka's error code and message. Nothing is applied: the
+ * caller proposes out as one atomic batch and applies the records to its view. */
+
+/* Framed record values (meta_frame_put + body) to propose as one batch, in arena memory. */
+struct meta_records {
+	struct sl_arena *arena; /* borrowed */
+	size_t count;
+	size_t cap;
+	struct wire_bytes *values;
+};
+void meta_records_init(struct meta_records *r, struct sl_arena *arena);
+
+struct meta_ctl_result {
+	int16_t error_code; /* WIRE_ERR_* */
+	char message[256];  /* "" or Kafka-style detail */
+};
+
+struct meta_ctl_env {
+	int32_t num_partitions;             /* num.partitions */
+	int16_t default_replication_factor; /* default.replication.factor */
+	const int32_t *broker_ids;          /* live brokers for placement, ascending */
+	size_t broker_count;
+	int16_t metadata_version; /* record versions to write (kraft.md §4) */
+};
+
+struct meta_config_kv {
+	struct wire_str name;
+	struct wire_str value; /* len -1 = null */
+};
+
+struct meta_replica_assignment {
+	int32_t partition_index;
+	int32_t broker_id_count;
+	const int32_t *broker_ids;
+};
+
+struct meta_topic_spec {
+	struct wire_str name;
+	int32_t num_partitions;     /* -1 = num.partitions */
+	int16_t replication_factor; /* -1 = default.replication.factor */
+	size_t assignment_count;    /* manual assignments (then both above must be -1) */
+	const struct meta_replica_assignment *assignments;
+	size_t config_count;
+	const struct meta_config_kv *configs;
+	struct sl_uuid new_id; /* random id the caller drew for the topic (not zero/reserved) */
+};
+
+/* CreateTopics: name rules, TOPIC_ALREADY_EXISTS (also for a '.'/'_' collision, as Kafka),
+ * INVALID_PARTITIONS, INVALID_REPLICATION_FACTOR, INVALID_REPLICA_ASSIGNMENT, INVALID_CONFIG.
+ * Writes TopicRecord, one PartitionRecord per partition, one ConfigRecord per config. The
+ * resolved partition count and replication factor are written back for the reply. */
+void meta_ctl_create_topic(const struct meta_image *view, const struct meta_ctl_env *env,
+                           const struct meta_topic_spec *spec, bool validate_only,
+                           struct meta_records *out, int32_t *num_partitions_out,
+                           int16_t *replication_factor_out, struct meta_ctl_result *res);
+/* DeleteTopics by name (id zero) or by id (name null): RemoveTopicRecord.
+ * UNKNOWN_TOPIC_OR_PARTITION / UNKNOWN_TOPIC_ID. *id_out / *name_out (view memory) for the
+ * reply. */
+void meta_ctl_delete_topic(const struct meta_image *view, struct wire_str name, struct sl_uuid id,
+                           struct meta_records *out, struct sl_uuid *id_out, const char **name_out,
+                           struct meta_ctl_result *res);
+/* CreatePartitions: raise the count to new_total (INVALID_PARTITIONS when not larger). */
+void meta_ctl_create_partitions(const struct meta_image *view, const struct meta_ctl_env *env,
+                                struct wire_str name, int32_t new_total, size_t assignment_count,
+                                const struct meta_replica_assignment *assignments,
+                                bool validate_only, struct meta_records *out,
+                                struct meta_ctl_result *res);
+
+/* IncrementalAlterConfigs op types (Kafka's AlterConfigOp.OpType). */
+enum meta_config_op {
+	META_CONFIG_SET = 0,
+	META_CONFIG_DELETE = 1,
+	META_CONFIG_APPEND = 2,
+	META_CONFIG_SUBTRACT = 3
+};
+struct meta_config_change {
+	struct wire_str name;
+	struct wire_str value; /* len -1 = null */
+	enum meta_config_op op;
+};
+/* AlterConfigs (incremental false: the given set replaces every override of the resource) and
+ * IncrementalAlterConfigs for TOPIC resources (UNKNOWN_TOPIC_OR_PARTITION, INVALID_CONFIG,
+ * INVALID_REQUEST for a bad op) and BROKER resources (only keys the broker allows to change
+ * dynamically; others INVALID_CONFIG naming the key as read-only). ConfigRecords out. */
+void meta_ctl_alter_configs(const struct meta_image *view, int8_t resource_type,
+                            struct wire_str resource_name, bool incremental,
+                            const struct meta_config_change *changes, size_t change_count,
+                            bool validate_only, struct meta_records *out,
+                            struct meta_ctl_result *res);
+
+/* Kafka's topic name rule (1-249 of [a-zA-Z0-9._-], not "." or ".."). */
+bool meta_topic_name_legal(struct wire_str name);
+
 #endif

@@ -47,7 +47,7 @@ void brk_api_versions_unsupported(struct sl_buf *resp, int32_t correlation_id)
 	};
 	struct wire_api_versions_response body;
 	wire_api_versions_response_init(&body);
-	body.error_code = brk_error_code(BRK_ERR_UNSUPPORTED_VERSION);
+	body.error_code = WIRE_ERR_UNSUPPORTED_VERSION;
 	body.api_keys_count = 1;
 	body.api_keys = &entry;
 	wire_api_versions_response_encode(resp, 0, &body);
@@ -67,7 +67,7 @@ enum brk_outcome brk_handle_api_versions(struct brk_request *r)
 	resp.api_keys_count = 0;
 	if (v >= 3 && (!software_field_valid(req.client_software_name) ||
 	               !software_field_valid(req.client_software_version))) {
-		resp.error_code = brk_error_code(BRK_ERR_INVALID_REQUEST);
+		resp.error_code = WIRE_ERR_INVALID_REQUEST;
 		wire_api_versions_response_encode(r->resp, v, &resp);
 		return BRK_RESPOND;
 	}
@@ -83,7 +83,7 @@ enum brk_outcome brk_handle_api_versions(struct brk_request *r)
 		keys[i].min_version = ranges[i].min_version;
 		keys[i].max_version = ranges[i].max_version;
 	}
-	resp.error_code = brk_error_code(BRK_ERR_NONE);
+	resp.error_code = WIRE_ERR_NONE;
 	resp.api_keys_count = (int32_t)n;
 	resp.api_keys = keys;
 	wire_api_versions_response_encode(r->resp, v, &resp);

@@ -14,16 +14,47 @@
 #define SL_BROKER_H
 
 #include "base.h"
+#include "io.h"
+#include "metadata.h"
 #include "net.h"
 
 #include <stdbool.h>
 #include <stdint.h>
+
+struct stor_log_manager;
+struct ctl;
+
+/* One broker config as DescribeConfigs lists it (read-only listing). Strings borrowed for the
+ * broker's life. source: Kafka's ConfigSource (4 = STATIC_BROKER_CONFIG, 5 = DEFAULT_CONFIG). */
+struct brk_config_entry {
+	const char *name;
+	const char *value; /* NULL = null (sensitive or unset) */
+	int8_t source;
+	bool is_sensitive;
+	const char *type;          /* "STRING", "INT", "LONG", "BOOLEAN", "LIST", ... */
+	const char *documentation; /* may be NULL */
+};
 
 struct brk_opts {
 	int32_t node_id;
 	const char *cluster_id;      /* copied; from the formatted dirs */
 	const char *advertised_host; /* copied; "" or NULL = "localhost" */
 	uint16_t advertised_port;    /* of the first non-controller advertised listener */
+	/* The data path (all may be NULL / 0 for a broker that serves only ApiVersions and
+	 * Metadata, as in unit tests). Borrowed for the broker's life. */
+	struct io_loop *loop;
+	struct stor_log_manager *logs;
+	struct ctl *ctl;             /* the controller (combined mode: in this process) */
+	const char *const *log_dirs; /* DescribeLogDirs */
+	size_t log_dir_count;
+	bool auto_create_topics_enable;     /* auto.create.topics.enable */
+	bool delete_topic_enable;           /* delete.topic.enable */
+	int32_t num_partitions;             /* num.partitions (auto-created topics) */
+	int16_t default_replication_factor; /* default.replication.factor */
+	int32_t fetch_max_bytes;            /* fetch.max.bytes (broker cap), 57671680 */
+	int32_t max_incremental_fetch_session_cache_slots; /* 1000 */
+	const struct brk_config_entry *configs;            /* every broker config, sorted by name */
+	size_t config_count;
 };
 
 struct brk;
@@ -33,6 +64,19 @@ struct brk;
 enum sl_err brk_create(const struct brk_opts *opts, struct brk **out) SL_MUST_USE;
 void brk_destroy(struct brk *b);
 
+/* A new committed metadata image (takes a reference; drops the one on the previous image).
+ * The broker acts on the difference: creates the logs of new partitions (partition.metadata
+ * with the topic id), deletes the logs of removed ones (once no append is in flight), applies
+ * changed topic configs, and answers parked requests that now have an answer. */
+void brk_set_image(struct brk *b, struct meta_image *img);
+/* The current image (borrowed; NULL before the first brk_set_image). */
+const struct meta_image *brk_image(const struct brk *b);
+
+/* Begins shutdown: parked fetches are answered now, new requests still get answers. */
+void brk_stop(struct brk *b);
+/* True while requests wait on storage or the controller (the node keeps its loop running). */
+bool brk_busy(const struct brk *b);
+
 /* net_dispatch_fn: ctx is the struct brk. Answers every request exactly once. */
 void brk_dispatch(struct net_request *req, void *ctx);
 
@@ -40,7 +84,13 @@ void brk_dispatch(struct net_request *req, void *ctx);
 enum brk_outcome {
 	BRK_RESPOND, /* resp holds the response header and body */
 	BRK_CLOSE,   /* close the connection; reason says why (one log line) */
+	BRK_PENDING, /* answered later through the frame's done callback */
 };
+
+struct brk_frame;
+/* A pending request's end: outcome BRK_RESPOND or BRK_CLOSE (reason in the buffer given to
+ * brk_handle). Runs from a loop callback. */
+typedef void brk_frame_done_fn(const struct brk_frame *f, enum brk_outcome outcome, void *ctx);
 
 /* One request frame (the bytes after the size prefix), borrowed for the call. */
 struct brk_frame {
@@ -49,10 +99,16 @@ struct brk_frame {
 	struct sl_arena *arena; /* request-lifetime memory */
 	bool is_controller_listener;
 	const char *log_ctx; /* for log lines; may be NULL */
+	/* Required for APIs that may answer later (Produce acks!=0, Fetch, admin). The frame,
+	 * arena, resp and reason buffers stay alive until done runs. */
+	brk_frame_done_fn *done;
+	void *done_ctx;
+	struct net_request *net_req; /* for net_resp_add_file (zero-copy); NULL = copy bytes */
 };
 
-/* Handles one request synchronously: appends the response header and body to resp (no size
- * prefix) or returns BRK_CLOSE with a reason of at most reason_len bytes. */
+/* Handles one request: appends the response header and body to resp (no size prefix) and
+ * returns BRK_RESPOND, or returns BRK_CLOSE with a reason of at most reason_len bytes, or
+ * returns BRK_PENDING and later calls f->done with one of the other two. */
 enum brk_outcome brk_handle(struct brk *b, const struct brk_frame *f, struct sl_buf *resp,
                             char *reason, size_t reason_len);
 

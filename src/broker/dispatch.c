@@ -32,17 +32,73 @@ enum sl_err brk_create(const struct brk_opts *opts, struct brk **out)
 	struct brk *b = calloc(1, sizeof(*b));
 	if (b == NULL)
 		return SL_ENOMEM;
+	b->opts = *opts;
 	b->node_id = opts->node_id;
 	snprintf(b->cluster_id, sizeof(b->cluster_id), "%s", cid);
 	snprintf(b->advertised_host, sizeof(b->advertised_host), "%s", host);
 	b->advertised_port = opts->advertised_port;
+	b->opts.cluster_id = b->cluster_id;
+	b->opts.advertised_host = b->advertised_host;
+	enum sl_err e = brk_partitions_create(b);
+	if (e == SL_OK)
+		e = brk_fetch_sessions_create(b);
+	if (e != SL_OK) {
+		brk_destroy(b);
+		return e;
+	}
 	*out = b;
 	return SL_OK;
 }
 
 void brk_destroy(struct brk *b)
 {
+	if (b == NULL)
+		return;
+	brk_fetch_sessions_destroy(b);
+	brk_partitions_destroy(b);
+	meta_image_unref(b->image);
 	free(b);
+}
+
+void brk_set_image(struct brk *b, struct meta_image *img)
+{
+	SL_ASSERT(img != NULL);
+	meta_image_ref(img);
+	struct meta_image *old = b->image;
+	b->image = img;
+	brk_partitions_apply(b, old, img);
+	meta_image_unref(old);
+}
+
+const struct meta_image *brk_image(const struct brk *b)
+{
+	return b->image;
+}
+
+void brk_stop(struct brk *b)
+{
+	b->stopping = true;
+	brk_fetch_stop(b);
+}
+
+bool brk_busy(const struct brk *b)
+{
+	return b->pending > 0;
+}
+
+enum brk_outcome brk_request_park(struct brk_request *r)
+{
+	SL_ASSERT(r->frame->done != NULL);
+	r->brk->pending++;
+	return BRK_PENDING;
+}
+
+void brk_request_finish(struct brk_request *r, enum brk_outcome outcome)
+{
+	SL_ASSERT(outcome == BRK_RESPOND || outcome == BRK_CLOSE);
+	SL_ASSERT(r->brk->pending > 0);
+	r->brk->pending--;
+	r->frame->done(r->frame, outcome, r->frame->done_ctx);
 }
 
 enum brk_outcome brk_close(struct brk_request *r, const char *fmt, ...)
@@ -113,30 +169,67 @@ enum brk_outcome brk_handle(struct brk *b, const struct brk_frame *f, struct sl_
 	        lookup(f, key, version, correlation_id, resp, reason, reason_len, &outcome);
 	if (api == NULL)
 		return outcome;
-	struct brk_request r = {
+	struct brk_request *r = sl_arena_calloc(f->arena, 1, sizeof(*r));
+	if (r == NULL) {
+		snprintf(reason, reason_len, "out of request memory (API %s v%d)", api_name(key),
+		         version);
+		return BRK_CLOSE;
+	}
+	*r = (struct brk_request){
 	        .brk = b, .frame = f, .resp = resp, .reason = reason, .reason_len = reason_len};
-	wire_reader_init(&r.body, f->data, f->len, f->arena);
-	if (wire_request_header_decode(&r.body, &r.header) != SL_OK)
-		return brk_close(&r, "malformed request header (API %s v%d, correlation id %d)",
+	wire_reader_init(&r->body, f->data, f->len, f->arena);
+	if (wire_request_header_decode(&r->body, &r->header) != SL_OK)
+		return brk_close(r, "malformed request header (API %s v%d, correlation id %d)",
 		                 api_name(key), version, correlation_id);
 	wire_response_header_encode(resp, wire_response_header_version(key, version),
 	                            correlation_id);
-	return api->handler(&r);
+	return api->handler(r);
+}
+
+#define BRK_REASON_MAX 256
+
+/* Request-lifetime state of a dispatched request (in its arena). */
+struct brk_dispatch_state {
+	struct brk_frame frame;
+	struct net_request *req;
+	char reason[BRK_REASON_MAX];
+};
+
+static void dispatch_finish(struct net_request *req, enum brk_outcome outcome, const char *reason)
+{
+	if (outcome == BRK_RESPOND)
+		net_respond(req);
+	else
+		net_respond_close(req, reason);
+}
+
+static void dispatch_done(const struct brk_frame *f, enum brk_outcome outcome, void *ctx)
+{
+	(void)f;
+	struct brk_dispatch_state *st = ctx;
+	dispatch_finish(st->req, outcome, st->reason);
 }
 
 void brk_dispatch(struct net_request *req, void *ctx)
 {
 	struct brk *b = ctx;
-	struct brk_frame f = {
+	struct brk_dispatch_state *st = sl_arena_calloc(req->arena, 1, sizeof(*st));
+	if (st == NULL) {
+		net_respond_close(req, "out of request memory");
+		return;
+	}
+	st->req = req;
+	st->frame = (struct brk_frame){
 	        .data = req->frame,
 	        .len = req->frame_len,
 	        .arena = req->arena,
 	        .is_controller_listener = req->is_controller_listener,
 	        .log_ctx = req->log_ctx,
+	        .done = dispatch_done,
+	        .done_ctx = st,
+	        .net_req = req,
 	};
-	char reason[256] = "";
-	if (brk_handle(b, &f, req->resp, reason, sizeof(reason)) == BRK_RESPOND)
-		net_respond(req);
-	else
-		net_respond_close(req, reason);
+	enum brk_outcome o = brk_handle(b, &st->frame, req->resp, st->reason, sizeof(st->reason));
+	if (o != BRK_PENDING)
+		dispatch_finish(req, o, st->reason);
 }

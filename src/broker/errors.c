@@ -1,28 +1,7 @@
 /*
- * errors.c: Kafka's numeric codes used by the broker, in one place (STYLE.md: Kafka error
- * codes appear only in the wire layer and one mapping file). Values from Kafka's
- * org.apache.kafka.common.protocol.Errors and acl.AclOperation.
+ * errors.c: ACL operation bits (Kafka's acl.AclOperation). Error codes are in net/wire/kerr.h.
  */
 #include "brk_int.h"
-
-int16_t brk_error_code(enum brk_error e)
-{
-	switch (e) {
-	case BRK_ERR_NONE:
-		return 0;
-	case BRK_ERR_UNKNOWN_TOPIC_OR_PARTITION:
-		return 3;
-	case BRK_ERR_INVALID_TOPIC:
-		return 17; /* INVALID_TOPIC_EXCEPTION */
-	case BRK_ERR_UNSUPPORTED_VERSION:
-		return 35;
-	case BRK_ERR_INVALID_REQUEST:
-		return 42;
-	case BRK_ERR_UNKNOWN_TOPIC_ID:
-		return 100;
-	}
-	SL_UNREACHABLE();
-}
 
 /* AclOperation codes. */
 enum {

@@ -39,13 +39,12 @@ static void topic_fill(struct wire_metadata_response_topic *t,
 	if (want->name.len < 0) {
 		/* Asked for by id (v10+): the name stays null (nullable in v12). */
 		t->topic_id = want->topic_id;
-		t->error_code = brk_error_code(BRK_ERR_UNKNOWN_TOPIC_ID);
+		t->error_code = WIRE_ERR_UNKNOWN_TOPIC_ID;
 		return;
 	}
 	t->topic_id = SL_UUID_ZERO;
-	t->error_code =
-	        brk_error_code(topic_name_legal(want->name) ? BRK_ERR_UNKNOWN_TOPIC_OR_PARTITION
-	                                                    : BRK_ERR_INVALID_TOPIC);
+	t->error_code = (topic_name_legal(want->name) ? WIRE_ERR_UNKNOWN_TOPIC_OR_PARTITION
+	                                              : WIRE_ERR_INVALID_TOPIC_EXCEPTION);
 }
 
 enum brk_outcome brk_handle_metadata(struct brk_request *r)
