@@ -15,6 +15,10 @@ static void usage(FILE *out)
 	             "  server start -c FILE              run a node (broker, controller or both)\n"
 	             "  dev                               format ./data if needed and run a\n"
 	             "                                    single-node cluster on localhost:9092\n"
+	             "  topic create|list|describe|delete|alter-config|describe-config\n"
+	             "                                    manage topics over the Kafka protocol\n"
+	             "  produce --topic T                 send lines from stdin or a file\n"
+	             "  consume --topic T                 print records\n"
 	             "\n"
 	             "Run `sluice <command> --help` for a command's options.\n");
 }
@@ -40,6 +44,12 @@ int main(int argc, char **argv)
 		return tools_server_main(argc - 1, argv + 1);
 	if (strcmp(cmd, "dev") == 0)
 		return tools_dev_main(argc - 1, argv + 1);
+	if (strcmp(cmd, "topic") == 0)
+		return tools_topic_main(argc - 1, argv + 1);
+	if (strcmp(cmd, "produce") == 0)
+		return tools_produce_main(argc - 1, argv + 1);
+	if (strcmp(cmd, "consume") == 0)
+		return tools_consume_main(argc - 1, argv + 1);
 	fprintf(stderr, "sluice: unknown command '%s'\n\n", cmd);
 	usage(stderr);
 	return 2;

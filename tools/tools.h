@@ -12,5 +12,11 @@ int tools_storage_main(int argc, char **argv);
 int tools_server_main(int argc, char **argv);
 /* sluice dev [--dir DIR] [--port N]              (tools/dev_cmd.c) */
 int tools_dev_main(int argc, char **argv);
+/* sluice topic create|list|describe|delete|alter-config|describe-config (tools/topic_cmd.c) */
+int tools_topic_main(int argc, char **argv);
+/* sluice produce --topic T [options] < lines       (tools/produce_cmd.c) */
+int tools_produce_main(int argc, char **argv);
+/* sluice consume --topic T [options]                (tools/consume_cmd.c) */
+int tools_consume_main(int argc, char **argv);
 
 #endif
