@@ -409,6 +409,17 @@ void net_respond(struct net_request *req)
 	slot_finish(slot, NET_SLOT_DONE);
 }
 
+void net_respond_none(struct net_request *req)
+{
+	struct net_slot *slot = (struct net_slot *)req;
+	/* An empty slot (no memory, no file range) is released by the send cursor without
+	 * writing a byte. */
+	slot->resp.len = 0;
+	slot->file_count = 0;
+	slot->file_bytes = 0;
+	slot_finish(slot, NET_SLOT_DONE);
+}
+
 void net_respond_close(struct net_request *req, const char *reason)
 {
 	struct net_slot *slot = (struct net_slot *)req;

@@ -125,6 +125,9 @@ enum net_zero_copy net_server_zero_copy(const struct net_server *s);
 
 /* Finishes a request: the response is req->resp's contents. Takes the request back. */
 void net_respond(struct net_request *req);
+/* Finishes a request that gets no response at all (Produce with acks=0): nothing is sent for
+ * it, later responses still leave in order. Anything in req->resp is discarded. */
+void net_respond_none(struct net_request *req);
 /* Finishes a request without a response and closes its connection once every earlier
  * response has been sent (Kafka closes on an unsupported version or a malformed request).
  * From this call on the connection reads nothing more and dispatches no later request.

@@ -82,14 +82,15 @@ void brk_dispatch(struct net_request *req, void *ctx);
 
 /* What to do with a handled request. */
 enum brk_outcome {
-	BRK_RESPOND, /* resp holds the response header and body */
-	BRK_CLOSE,   /* close the connection; reason says why (one log line) */
-	BRK_PENDING, /* answered later through the frame's done callback */
+	BRK_RESPOND,     /* resp holds the response header and body */
+	BRK_CLOSE,       /* close the connection; reason says why (one log line) */
+	BRK_PENDING,     /* answered later through the frame's done callback */
+	BRK_NO_RESPONSE, /* finished, nothing is sent (Produce with acks=0) */
 };
 
 struct brk_frame;
-/* A pending request's end: outcome BRK_RESPOND or BRK_CLOSE (reason in the buffer given to
- * brk_handle). Runs from a loop callback. */
+/* A pending request's end: outcome BRK_RESPOND, BRK_NO_RESPONSE or BRK_CLOSE (reason in the buffer
+ * given to brk_handle). Runs from a loop callback. */
 typedef void brk_frame_done_fn(const struct brk_frame *f, enum brk_outcome outcome, void *ctx);
 
 /* One request frame (the bytes after the size prefix), borrowed for the call. */

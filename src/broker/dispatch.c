@@ -95,7 +95,7 @@ enum brk_outcome brk_request_park(struct brk_request *r)
 
 void brk_request_finish(struct brk_request *r, enum brk_outcome outcome)
 {
-	SL_ASSERT(outcome == BRK_RESPOND || outcome == BRK_CLOSE);
+	SL_ASSERT(outcome == BRK_RESPOND || outcome == BRK_CLOSE || outcome == BRK_NO_RESPONSE);
 	SL_ASSERT(r->brk->pending > 0);
 	r->brk->pending--;
 	r->frame->done(r->frame, outcome, r->frame->done_ctx);
@@ -199,6 +199,8 @@ static void dispatch_finish(struct net_request *req, enum brk_outcome outcome, c
 {
 	if (outcome == BRK_RESPOND)
 		net_respond(req);
+	else if (outcome == BRK_NO_RESPONSE)
+		net_respond_none(req);
 	else
 		net_respond_close(req, reason);
 }

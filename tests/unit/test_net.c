@@ -336,6 +336,37 @@ START_TEST(out_of_order_completion_in_order_responses)
 }
 END_TEST
 
+/* Produce acks=0: a request answered with net_respond_none sends nothing; the responses
+ * around it still arrive, in order. */
+START_TEST(respond_none_sends_nothing)
+{
+	struct net_server_opts o = {0};
+	setup_opts(_i, &o);
+	adopt_pair();
+	T.hold = true;
+	for (uint8_t i = 1; i <= 4; i++)
+		send_frame(&i, 1);
+	run_until_dispatched(4);
+	sl_buf_append(T.held[1]->resp, "junk", 4); /* discarded */
+	net_respond_none(T.held[1]);
+	net_respond_none(T.held[0]);
+	echo(T.held[3]);
+	settle();
+	uint8_t b;
+	ck_assert_int_lt(recv(T.client, &b, 1, 0), 0); /* 3 not answered yet */
+	echo(T.held[2]);
+	T.held_count = 0;
+	for (uint8_t i = 3; i <= 4; i++) {
+		uint8_t resp[8];
+		ck_assert_uint_eq(recv_frame(resp, sizeof(resp)), 1);
+		ck_assert_uint_eq(resp[0], i);
+	}
+	settle();
+	ck_assert_int_lt(recv(T.client, &b, 1, 0), 0);
+	teardown_all();
+}
+END_TEST
+
 START_TEST(inflight_limit_is_back_pressure)
 {
 	struct net_server_opts o = {.inflight_max = 4};
@@ -657,6 +688,7 @@ Suite *test_suite(void)
 	tcase_add_loop_test(tc, size_too_big_closes, 0, 2);
 	tcase_add_loop_test(tc, size_at_limit_is_served, 0, 2);
 	tcase_add_loop_test(tc, big_frame_direct_read, 0, 2);
+	tcase_add_loop_test(tc, respond_none_sends_nothing, 0, 2);
 	tcase_add_loop_test(tc, out_of_order_completion_in_order_responses, 0, 2);
 	tcase_add_loop_test(tc, inflight_limit_is_back_pressure, 0, 2);
 	tcase_add_loop_test(tc, pipelined_many_in_order, 0, 2);
