@@ -181,6 +181,20 @@ static const struct node_config_key keys[] = {
          "Accepted for compatibility.", NOF},
         {"log.message.timestamp.type", NODE_CFG_STRING, "CreateTime", 0, 0,
          "CreateTime,LogAppendTime", "", "Default timestamp type of topics.", NOF},
+        {"log.segment.delete.delay.ms", NODE_CFG_LONG, "60000", AT_LEAST64(0), NULL, "",
+         "How long a deleted segment's file stays open for reads in flight.",
+         FLD(log_segment_delete_delay_ms)},
+        {"log.flush.scheduler.interval.ms", NODE_CFG_LONG, "1000", AT_LEAST64(1), NULL, "",
+         "How often the log.flush.interval.ms policy is checked.",
+         FLD(log_flush_scheduler_interval_ms)},
+        {"log.flush.offset.checkpoint.interval.ms", NODE_CFG_INT, "60000", AT_LEAST(0), NULL, "",
+         "How often recovery-point-offset-checkpoint is rewritten.", NOF},
+        {"fetch.max.bytes", NODE_CFG_INT, "57671680", AT_LEAST(1024), NULL, "",
+         "Largest Fetch response the broker builds (caps the request's max_bytes).",
+         FLD(fetch_max_bytes)},
+        {"max.incremental.fetch.session.cache.slots", NODE_CFG_INT, "1000", AT_LEAST(0), NULL, "",
+         "Incremental fetch sessions (KIP-227) the broker keeps.",
+         FLD(max_incremental_fetch_session_cache_slots)},
 
         /* Replication and internal topics. */
         {"replica.lag.time.max.ms", NODE_CFG_LONG, "30000", AT_LEAST64(1), NULL, "",
@@ -584,7 +598,47 @@ static enum sl_err derive_times(struct cfg_ctx *x)
 	if (c->log_roll_ms < 1)
 		return cfg_fail(x, "log.roll.ms must be greater than or equal to 1");
 	c->log_flush_interval_ms = value_i64(x, "log.flush.interval.ms", INT64_MAX);
+	c->log_flush_offset_checkpoint_interval_ms =
+	        value_i64(x, "log.flush.offset.checkpoint.interval.ms", 60000);
 	return SL_OK;
+}
+
+/* compression.type and log.message.timestamp.type (choices checked by typed_key). */
+static void text_keys(struct cfg_ctx *x)
+{
+	struct node_config *c = x->c;
+	const char *v = cfg_value(x, "compression.type");
+	struct cfg_tok t = trim(v != NULL ? v : "producer", strlen(v != NULL ? v : "producer"));
+	snprintf(c->compression_type, sizeof(c->compression_type), "%.*s", (int)t.n, t.p);
+	v = cfg_value(x, "log.message.timestamp.type");
+	c->log_message_timestamp_log_append = v != NULL && strstr(v, "LogAppendTime") != NULL;
+}
+
+static_assert(sizeof(keys) / sizeof(keys[0]) <= NODE_MAX_SET_KEYS,
+              "every key fits in node_config.set");
+
+/* Records every key set in the file or by an override, in key-table order. */
+static void record_set_keys(struct cfg_ctx *x)
+{
+	struct node_config *c = x->c;
+	c->set_count = 0;
+	for (size_t i = 0; i < SL_ARRAY_LEN(keys) && c->set_count < NODE_MAX_SET_KEYS; i++) {
+		const char *v = sl_props_get(x->props, keys[i].name);
+		if (v == NULL)
+			continue;
+		struct node_config_set *e = &c->set[c->set_count++];
+		snprintf(e->name, sizeof(e->name), "%s", keys[i].name);
+		snprintf(e->value, sizeof(e->value), "%s", v);
+	}
+}
+
+const char *node_config_set_value(const struct node_config *c, const char *name)
+{
+	for (size_t i = 0; i < c->set_count; i++) {
+		if (strcmp(c->set[i].name, name) == 0)
+			return c->set[i].value;
+	}
+	return NULL;
 }
 
 static enum sl_err misc_keys(struct cfg_ctx *x)
@@ -642,6 +696,10 @@ static enum sl_err apply(struct cfg_ctx *x)
 	enum sl_err e = derive_times(x);
 	if (e == SL_OK)
 		e = misc_keys(x);
+	if (e == SL_OK) {
+		text_keys(x);
+		record_set_keys(x);
+	}
 	if (e == SL_OK)
 		e = cfg_parse_structured(x);
 	if (e == SL_OK)

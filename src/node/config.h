@@ -48,6 +48,10 @@ struct node_voter {
 	uint16_t port;
 };
 
+#define NODE_KEY_NAME_MAX 64
+#define NODE_KEY_VALUE_MAX 256
+#define NODE_MAX_SET_KEYS 160
+
 struct node_config {
 	unsigned roles; /* bitmask of enum node_role; never 0 after a successful load */
 	int32_t node_id;
@@ -94,6 +98,15 @@ struct node_config {
 	int64_t log_flush_interval_messages;     /* log.flush.interval.messages, INT64_MAX */
 	int64_t log_flush_interval_ms;           /* log.flush.interval.ms, INT64_MAX when unset */
 	int32_t message_max_bytes;               /* message.max.bytes, 1048588 */
+	char compression_type[16];               /* compression.type, "producer" */
+	bool log_message_timestamp_log_append;   /* log.message.timestamp.type=LogAppendTime */
+	int64_t log_segment_delete_delay_ms;     /* log.segment.delete.delay.ms, 60000 */
+	int64_t log_flush_scheduler_interval_ms; /* log.flush.scheduler.interval.ms, 1000 */
+	int64_t log_flush_offset_checkpoint_interval_ms; /* ...checkpoint.interval.ms, 60000 */
+
+	/* Fetch (ServerConfigs). */
+	int32_t fetch_max_bytes;                           /* fetch.max.bytes, 57671680 */
+	int32_t max_incremental_fetch_session_cache_slots; /* ..., 1000 */
 
 	/* Replication and internal topics (ReplicationConfigs, coordinator configs). */
 	int64_t replica_lag_time_max_ms;          /* replica.lag.time.max.ms, 30000 */
@@ -141,7 +154,18 @@ struct node_config {
 	int io_backend;              /* sluice.io.backend: enum io_backend value, "auto" */
 	int net_zero_copy;           /* sluice.net.zero.copy: enum net_zero_copy value, "auto" */
 	enum sl_log_level log_level; /* sluice.log.level, "info" */
+
+	/* The keys set explicitly (file or override), with their text, in key-table order:
+	 * DescribeConfigs reports them as STATIC_BROKER_CONFIG. */
+	struct node_config_set {
+		char name[NODE_KEY_NAME_MAX];
+		char value[NODE_KEY_VALUE_MAX];
+	} set[NODE_MAX_SET_KEYS];
+	size_t set_count;
 };
+
+/* The text of a key set explicitly in the file or by an override, or NULL. */
+const char *node_config_set_value(const struct node_config *c, const char *name);
 
 /* ---- the key table (docs/configuration.md is checked against it) --------------------- */
 
