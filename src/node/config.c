@@ -614,8 +614,8 @@ static void text_keys(struct cfg_ctx *x)
 	c->log_message_timestamp_log_append = v != NULL && strstr(v, "LogAppendTime") != NULL;
 }
 
-static_assert(sizeof(keys) / sizeof(keys[0]) <= NODE_MAX_SET_KEYS,
-              "every key fits in node_config.set");
+_Static_assert(sizeof(keys) / sizeof(keys[0]) <= NODE_MAX_SET_KEYS,
+               "every key fits in node_config.set");
 
 /* Records every key set in the file or by an override, in key-table order. */
 static void record_set_keys(struct cfg_ctx *x)
