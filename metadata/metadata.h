@@ -31,6 +31,40 @@ enum sl_err meta_frame_get(struct wire_reader *r, int16_t *api_key, int16_t *ver
 /* The record type's versions, or NULL for keys without a definition. Static storage. */
 const struct meta_record_info *meta_record_info(int16_t key);
 
+/* Record keys (kraft.md §4). */
+enum meta_record_key {
+	META_REC_REGISTER_BROKER = 0,
+	META_REC_UNREGISTER_BROKER = 1,
+	META_REC_TOPIC = 2,
+	META_REC_PARTITION = 3,
+	META_REC_CONFIG = 4,
+	META_REC_PARTITION_CHANGE = 5,
+	META_REC_FENCE_BROKER = 7,
+	META_REC_UNFENCE_BROKER = 8,
+	META_REC_REMOVE_TOPIC = 9,
+	META_REC_FEATURE_LEVEL = 12,
+	META_REC_PRODUCER_IDS = 15,
+	META_REC_BROKER_REGISTRATION_CHANGE = 17,
+	META_REC_NO_OP = 20,
+	META_REC_ZK_MIGRATION_STATE = 21,
+	META_REC_BEGIN_TRANSACTION = 23,
+	META_REC_END_TRANSACTION = 24,
+	META_REC_ABORT_TRANSACTION = 25
+};
+
+/* metadata.version feature levels (Kafka's MetadataVersion) that change what we write. */
+#define META_MV_3_0_IV1 1
+#define META_MV_3_3_IV2 6  /* BrokerRegistrationChangeRecord replaces Fence/Unfence */
+#define META_MV_3_4_IV0 8  /* ZkMigrationStateRecord at bootstrap */
+#define META_MV_3_6_IV1 13 /* metadata transactions (KIP-868) */
+#define META_MV_3_7_IV2 17 /* PartitionRecord/PartitionChangeRecord v1 (directories) */
+#define META_MV_3_9_IV0 21
+
+/* Version of PartitionRecord / PartitionChangeRecord the controller writes at a metadata
+ * version: v1 (every directory UNASSIGNED = zero uuid) from 3.7-IV2, else v0. v2 (ELR) is
+ * never written: it needs the eligible.leader.replicas feature, which we do not enable. */
+int16_t meta_partition_record_version(int16_t metadata_version);
+
 /* ==== the metadata image (image.c, delta.c) ================================================
  *
  * An image is the state after applying every committed record up to an offset: topics (by name
@@ -100,6 +134,34 @@ const char *meta_topic_config(const struct meta_topic *t, const char *name);
 /* A broker-level config from ConfigRecords (broker_id -1 = cluster default ""), or NULL. */
 const char *meta_image_broker_config(const struct meta_image *img, int32_t broker_id,
                                      const char *name);
+/* A registered broker (RegisterBrokerRecord, updated by fence/unfence/change records). */
+struct meta_endpoint {
+	const char *name; /* listener name */
+	const char *host;
+	uint16_t port;
+	int16_t security_protocol;
+};
+struct meta_broker {
+	int32_t broker_id;
+	int64_t broker_epoch;
+	struct sl_uuid incarnation_id;
+	bool fenced;
+	bool in_controlled_shutdown;
+	const char *rack; /* NULL = none */
+	size_t endpoint_count;
+	const struct meta_endpoint *endpoints;
+};
+/* Brokers ascending by id; i < count. */
+size_t meta_image_broker_count(const struct meta_image *img);
+const struct meta_broker *meta_image_broker_at(const struct meta_image *img, size_t i);
+/* NULL if the broker is not registered. */
+const struct meta_broker *meta_image_broker(const struct meta_image *img, int32_t broker_id);
+/* A finalized feature's level (0 = absent). */
+int16_t meta_image_feature_level(const struct meta_image *img, const char *name);
+/* ZkMigrationStateRecord's state (0 NONE; -1 = never written). */
+int8_t meta_image_zk_migration_state(const struct meta_image *img);
+/* ProducerIdsRecord's next_producer_id (0 = none written). */
+int64_t meta_image_next_producer_id(const struct meta_image *img);
 /* Checks every invariant (sorted, id index consistent, partition ids dense, ...). Tests. */
 void meta_image_check_invariants(const struct meta_image *img);
 
@@ -119,8 +181,9 @@ void meta_delta_destroy(struct meta_delta *d);
 
 /* What changed between two images, for the broker to act on (open/delete partition logs,
  * apply topic configs). Calls in this order: removed partitions (topics gone or re-created
- * with another id), added partitions, topics whose configs changed. Either image may be NULL
- * (= empty). */
+ * with another id), added partitions, changed partitions (leader, epochs, replicas, ISR),
+ * topics whose configs changed (not called for new topics: their partitions are announced with
+ * the configs in place). Topics are matched by id. Either image may be NULL (= empty). */
 struct meta_diff_ops {
 	void (*partition_removed)(void *ctx, const struct meta_topic *old_topic, int32_t partition);
 	void (*partition_added)(void *ctx, const struct meta_topic *topic, int32_t partition);
@@ -199,7 +262,8 @@ struct meta_topic_spec {
 	struct sl_uuid new_id; /* random id the caller drew for the topic (not zero/reserved) */
 };
 
-/* CreateTopics: name rules, TOPIC_ALREADY_EXISTS (also for a '.'/'_' collision, as Kafka),
+/* CreateTopics: name rules, TOPIC_ALREADY_EXISTS (same name), INVALID_TOPIC_EXCEPTION "collides
+ * with existing topic" for a '.'/'_' collision (as Kafka's ReplicationControlManager),
  * INVALID_PARTITIONS, INVALID_REPLICATION_FACTOR, INVALID_REPLICA_ASSIGNMENT, INVALID_CONFIG.
  * Writes TopicRecord, one PartitionRecord per partition, one ConfigRecord per config. The
  * resolved partition count and replication factor are written back for the reply. */
