@@ -160,4 +160,57 @@ void net_server_check_invariants(const struct net_server *s);
 /* Address of listener i (in net_server_listen order): "host:port" with the bound port. */
 const char *net_server_listener_addr(const struct net_server *s, size_t i);
 
+
+/* ---- client: a small synchronous Kafka client for the command-line tools (client.c) ------ */
+
+/* One blocking TCP connection to a broker, used by tools (never on a node's io loop). Every
+ * socket operation waits with poll() under the caller's timeout. On connect the client sends
+ * ApiVersions (the highest version of our codec; on UNSUPPORTED_VERSION it retries with the
+ * broker's highest, KIP-511) and records, per api key, the highest version both the broker and
+ * our codec (wire_api_info) support. Requests are sent one at a time with increasing
+ * correlation ids; a response with another id, a short or oversized frame, or a body that
+ * does not decode exactly is an error (the connection is then unusable). Not thread-safe. */
+struct net_client;
+
+#define NET_CLIENT_ERR_MAX 256
+#define NET_CLIENT_DEFAULT_PORT 9092
+
+/* Splits "host:port", "[v6]:port" or "host" (port NET_CLIENT_DEFAULT_PORT) into host (NUL-
+ * terminated, at most host_len - 1 bytes) and port. SL_EINVAL on an empty host, a bad or
+ * out-of-range port, or a host that does not fit. */
+enum sl_err net_client_parse_addr(const char *addr, char *host, size_t host_len,
+                                  uint16_t *port) SL_MUST_USE;
+
+/* Connects to addr ("host:port", see net_client_parse_addr) within timeout_ms (every
+ * resolved address is tried in turn) and negotiates versions. client_id is copied (NULL =
+ * "sluice-cli"). On success *out is owned by the caller (net_client_close). On error writes
+ * one line to err ("cannot connect to localhost:9092: Connection refused") and returns
+ * SL_EINVAL (bad address), SL_ECONNREFUSED, SL_ETIMEDOUT, SL_ECLOSED, SL_EMALFORMED or
+ * SL_ESYS. */
+enum sl_err net_client_connect(const char *addr, const char *client_id, int64_t timeout_ms,
+                               struct net_client **out, char *err, size_t err_len) SL_MUST_USE;
+
+/* Closes the socket and frees the client. NULL is a no-op. */
+void net_client_close(struct net_client *c);
+
+/* The version chosen for api_key: the highest both sides support, or -1 when the broker does
+ * not offer the api or no version overlaps. */
+int16_t net_client_version(const struct net_client *c, int16_t api_key);
+
+/* "host:port" as given to net_client_connect. Valid while c is. */
+const char *net_client_addr(const struct net_client *c);
+
+/* Sends request req (a struct wire_<api>_request, borrowed) for api_key at version (which
+ * must be in our codec's range; normally net_client_version()) and, unless resp is NULL
+ * (Produce with acks=0: no response comes), waits up to timeout_ms for the response and
+ * decodes it into resp (a struct wire_<api>_response). Arrays of resp come from arena
+ * (borrowed); strings and bytes are views into the client's receive buffer, valid until the
+ * next net_client_call. Responses larger than the client's limit (256 MiB) are refused.
+ * Errors (one line in err naming the broker): SL_ETIMEDOUT, SL_ECLOSED (the broker closed
+ * the connection), SL_EMALFORMED (bad frame, wrong correlation id, undecodable body),
+ * SL_ENOMEM (arena or buffer limit), SL_ESYS. After an error the client is unusable. */
+enum sl_err net_client_call(struct net_client *c, int16_t api_key, int16_t version,
+                            const void *req, void *resp, struct sl_arena *arena,
+                            int64_t timeout_ms, char *err, size_t err_len) SL_MUST_USE;
+
 #endif

@@ -91,30 +91,11 @@ struct stor_log {
 	struct stor_epoch_entry epochs[LOG_EPOCHS_MAX];
 	size_t epoch_count;
 
-	struct stor_log *hash_next; /* manager's table */
+	struct stor_log *hash_next; /* manager's table, or its graveyard once deleted */
+	int64_t buried_until_ms;    /* deleted: fds close after this (wall clock) */
 };
 
-/* log.c */
-struct stor_log_open_args {
-	const char *parent; /* the log dir */
-	const char *topic;
-	int32_t partition;
-	const struct stor_log_config *cfg;
-	int64_t recovery_point; /* 0 if unknown */
-	int64_t log_start_offset;
-	bool clean_shutdown;
-	bool create; /* create the dir if missing */
-};
-/* Opens (recovering what is needed) or creates the partition dir. Blocking. rep accumulates
- * (may be NULL). */
-enum sl_err stor_log_open(struct io_loop *loop, const struct stor_log_open_args *a,
-                          struct stor_log **out, struct stor_startup_report *rep, char *err,
-                          size_t err_len) SL_MUST_USE;
-/* Clean-shutdown preparation (blocking; nothing may be in flight): fdatasyncs what is not
- * durable and writes the active segment's indexes; durable_offset = written_offset. */
-enum sl_err stor_log_sync_all(struct stor_log *log);
-/* Frees the log (stor_log_sync_all first when clean). Returns the first error. */
-enum sl_err stor_log_close(struct stor_log *log, bool clean);
+/* log.c (stor_log_open, stor_log_open_args, stor_log_sync_all, stor_log_close: storage.h) */
 /* Marks the log offline (idempotent), failing every waiter. */
 void stor_log_set_offline(struct stor_log *log, enum sl_err why, const char *what);
 struct log_seg *stor_log_active(const struct stor_log *log);

@@ -53,8 +53,13 @@ struct stor_log_manager {
 	struct io_op cancel_op;
 	bool timer_running;
 	bool closing;
+	/* Deleted logs whose files are unlinked but whose fds stay open until
+	 * file.delete.delay.ms has passed: a Fetch response already queued with a file range of
+	 * one of them must still send valid bytes (chained through hash_next). */
+	struct stor_log *graveyard;
 };
 
+static void graveyard_reap(struct stor_log_manager *m, int64_t now_ms, bool force);
 static void set_err(char *err, size_t err_len, const char *fmt, ...) SL_PRINTF(3, 4);
 static void set_err(char *err, size_t err_len, const char *fmt, ...)
 {
@@ -585,7 +590,9 @@ enum sl_err stor_log_manager_delete(struct stor_log_manager *m, const char *topi
 		if (strcmp(m->dirs[d], parent) == 0)
 			m->dir_logs[d]--;
 	table_remove(m, log);
-	(void)stor_log_close(log, false);
+	log->buried_until_ms = sl_wall_ms() + log->cfg.file_delete_delay_ms;
+	log->hash_next = m->graveyard;
+	m->graveyard = log;
 	if (rename(from, to) != 0) {
 		set_err(err, err_len, "rename %s: %s", from, strerror(errno));
 		return sl_err_from_errno(errno);
@@ -673,6 +680,7 @@ void stor_log_manager_tick(struct stor_log_manager *m, int64_t now_ms)
 		else if (stor_log_apply_retention(log, now_ms, log->high_watermark, NULL) != SL_OK)
 			SL_DEBUG(CTX, "%s: offline, retention skipped", log->dir);
 	}
+	graveyard_reap(m, now_ms, false);
 	if (now_ms - m->last_checkpoint_ms >= m->opts.checkpoint_interval_ms) {
 		m->last_checkpoint_ms = now_ms;
 		char err[256];
@@ -699,8 +707,24 @@ static void timer_stop(struct stor_log_manager *m)
 		(void)io_loop_run_once(m->loop, 100);
 }
 
+/* Closes the deleted logs whose delay has passed (all of them when force). */
+static void graveyard_reap(struct stor_log_manager *m, int64_t now_ms, bool force)
+{
+	struct stor_log **pp = &m->graveyard;
+	while (*pp != NULL) {
+		struct stor_log *log = *pp;
+		if (!force && log->buried_until_ms > now_ms) {
+			pp = &log->hash_next;
+			continue;
+		}
+		*pp = log->hash_next;
+		(void)stor_log_close(log, false);
+	}
+}
+
 static void free_all(struct stor_log_manager *m)
 {
+	graveyard_reap(m, 0, true);
 	for (size_t i = 0; i < m->log_count; i++)
 		(void)stor_log_close(m->logs[i], false);
 	free(m->logs);

@@ -331,6 +331,31 @@ enum sl_err stor_partition_metadata_read(const char *dir, struct sl_uuid *topic_
 enum sl_err stor_parse_partition_dir(const char *name, char *topic, size_t topic_len,
                                      int32_t *partition) SL_MUST_USE;
 
+/* ---- a log on its own (log.c) --------------------------------------------------------- */
+/* The log manager opens its partitions with these; the metadata log (raft) opens its one log
+ * directly, outside any manager. */
+struct stor_startup_report;
+struct stor_log_open_args {
+	const char *parent; /* the log dir */
+	const char *topic;
+	int32_t partition;
+	const struct stor_log_config *cfg;
+	int64_t recovery_point; /* 0 if unknown */
+	int64_t log_start_offset;
+	bool clean_shutdown;
+	bool create; /* create the dir if missing */
+};
+/* Opens (recovering what is needed) or creates the partition dir. Blocking. rep accumulates
+ * (may be NULL). */
+enum sl_err stor_log_open(struct io_loop *loop, const struct stor_log_open_args *a,
+                          struct stor_log **out, struct stor_startup_report *rep, char *err,
+                          size_t err_len) SL_MUST_USE;
+/* Clean-shutdown preparation (blocking; nothing may be in flight): fdatasyncs what is not
+ * durable and writes the active segment's indexes; durable_offset = written_offset. */
+enum sl_err stor_log_sync_all(struct stor_log *log);
+/* Frees the log (stor_log_sync_all first when clean). Returns the first error. */
+enum sl_err stor_log_close(struct stor_log *log, bool clean);
+
 /* ---- log manager (log_manager.c) ------------------------------------------------------- */
 
 struct stor_log_manager_opts {
@@ -386,7 +411,9 @@ struct stor_log *stor_log_manager_get(const struct stor_log_manager *m, const ch
 size_t stor_log_manager_count(const struct stor_log_manager *m);
 struct stor_log *stor_log_manager_at(const struct stor_log_manager *m, size_t i);
 /* Deletes a partition: renames its dir to `<topic>-<partition>.<unique>-delete` and removes
- * it. Appends/flushes of the log must not be in flight (SL_EAGAIN). */
+ * it. Appends/flushes of the log must not be in flight (SL_EAGAIN). The log leaves the table
+ * at once, but its segment fds stay open (unlinked files) until file.delete.delay.ms has
+ * passed (closed by tick, or by close): file ranges already handed out stay readable. */
 enum sl_err stor_log_manager_delete(struct stor_log_manager *m, const char *topic,
                                     int32_t partition, char *err, size_t err_len) SL_MUST_USE;
 /* Periodic work at now_ms (wall clock): flush.ms policy, retention, checkpoints, reaping

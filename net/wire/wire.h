@@ -21,6 +21,7 @@
 #define SL_WIRE_H
 
 #include "base.h"
+#include "kerr.h"
 
 #include <stdbool.h>
 #include <stddef.h>

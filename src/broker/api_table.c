@@ -11,8 +11,21 @@
 #include "brk_int.h"
 
 static const struct brk_api brk_api_table[] = {
+        {0, 0, 11, BRK_ON_BROKER, brk_handle_produce},
+        {1, 0, 16, BRK_ON_BROKER, brk_handle_fetch},
+        {2, 0, 9, BRK_ON_BROKER, brk_handle_list_offsets},
         {3, 0, 12, BRK_ON_BROKER, brk_handle_metadata},
         {18, 0, 4, BRK_ON_BROKER | BRK_ON_CONTROLLER, brk_handle_api_versions},
+        {19, 0, 7, BRK_ON_BROKER, brk_handle_create_topics},
+        {20, 0, 6, BRK_ON_BROKER, brk_handle_delete_topics},
+        {21, 0, 2, BRK_ON_BROKER, brk_handle_delete_records},
+        {23, 0, 4, BRK_ON_BROKER, brk_handle_offset_for_leader_epoch},
+        {32, 0, 4, BRK_ON_BROKER, brk_handle_describe_configs},
+        {33, 0, 2, BRK_ON_BROKER, brk_handle_alter_configs},
+        {35, 0, 4, BRK_ON_BROKER, brk_handle_describe_log_dirs},
+        {37, 0, 3, BRK_ON_BROKER, brk_handle_create_partitions},
+        {44, 0, 1, BRK_ON_BROKER, brk_handle_incremental_alter_configs},
+        {60, 0, 1, BRK_ON_BROKER, brk_handle_describe_cluster},
 };
 
 const struct brk_api *brk_api_find(int16_t api_key)

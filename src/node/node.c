@@ -2,27 +2,43 @@
  * node.c: start-up, the event loop and shut-down of a node.
  *
  * Start-up: verify the formatted dirs (node_dirs_verify, Kafka's rules) -> create the io loop
- * (sluice.io.backend) -> create the broker request layer -> listen on every listener -> log
- * one line with the listeners and the io backend. A controller-only node runs its controller
- * listeners the same way for now (they answer ApiVersions); Raft comes in a later issue.
+ * (sluice.io.backend) -> open the partition logs of log.dirs (broker role) -> open the metadata
+ * log, replaying it into the node's image (node_meta.c) -> create the controller (controller
+ * role) over that image -> create the broker with the data path and give it the image (it
+ * creates the logs of every partition the image holds) -> listen on every listener -> log the
+ * metadata loaded and one line with the listeners and the io backend. A controller-only node
+ * opens the metadata log but no partition logs; its listeners answer ApiVersions.
+ *
+ * The broker and the controller are created after the replay, so the replay only builds the
+ * image; from then on every committed batch reaches both through node_meta_apply.
  *
  * Signals: SIGTERM and SIGINT are caught by a handler that writes the signal number to a
  * socketpair; the loop reads the other end with io_recv. (A signalfd read would be a file read,
  * which the sync backend runs to completion, blocking the loop; a socket works the same on
  * both backends.)
  *
- * Shut-down: net_server_stop, then run the loop until net and the signal reader are idle.
+ * Shut-down: net_server_stop (no new requests), brk_stop (parked fetches answered), run the
+ * loop until net has stopped, the broker has no request waiting and no metadata proposal is in
+ * flight; then the partition logs are closed clean (checkpoints, .kafka_cleanshutdown) and the
+ * metadata log closed. A metadata batch that fails to apply after start-up stops the node the
+ * same way.
  */
 #include "node.h"
 
 #include "broker.h"
+#include "controller.h"
 #include "io.h"
 #include "net.h"
+#include "node_int.h"
+#include "raft.h"
+#include "storage.h"
 
 #include <assert.h>
 #include <errno.h>
+#include <inttypes.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -33,6 +49,14 @@ struct node {
 	struct io_loop *loop;
 	struct brk *brk;
 	struct net_server *net;
+	struct stor_log_manager *logs; /* NULL on a controller-only node */
+	struct raft *raft;
+	struct ctl *ctl; /* NULL without the controller role */
+	struct node_meta meta;
+	bool meta_ready; /* node_meta_init succeeded */
+	struct brk_config_entry *configs;
+	size_t config_count;
+	const char *log_dir_ptrs[NODE_MAX_DIRS];
 	int sig_fds[2]; /* [0] read by the loop, [1] written by the handler */
 	struct io_op sig_op;
 	struct io_op sig_cancel_op;
@@ -55,6 +79,14 @@ static void node_signal_handler(int signo)
 	errno = saved;
 }
 
+/* Stops taking requests; the loop then drains what is in flight. */
+static void node_begin_stop(struct node *n)
+{
+	n->stopping = true;
+	net_server_stop(n->net);
+	brk_stop(n->brk);
+}
+
 static void sig_done(struct io_op *op, void *ctx)
 {
 	struct node *n = ctx;
@@ -70,8 +102,7 @@ static void sig_done(struct io_op *op, void *ctx)
 		        : signo == SIGTERM ? "SIGTERM"
 		                           : "a signal");
 	}
-	n->stopping = true;
-	net_server_stop(n->net);
+	node_begin_stop(n);
 }
 
 static void sig_arm(struct node *n)
@@ -129,21 +160,111 @@ static const struct node_listener *advertised_broker(const struct node_config *c
 	return NULL;
 }
 
-static enum sl_err node_wire(struct node *n, char *err, size_t err_len)
+/* Partition logs (broker role) and the metadata log, replayed into n->meta. */
+static enum sl_err node_open_logs(struct node *n, char *err, size_t err_len)
+{
+	const struct node_config *c = n->config;
+	enum sl_err e = node_meta_init(&n->meta, n->log_ctx);
+	if (e != SL_OK) {
+		snprintf(err, err_len, "cannot create the metadata image: %s", sl_err_msg(e));
+		return e;
+	}
+	n->meta_ready = true;
+	if (c->roles & NODE_ROLE_BROKER) {
+		struct stor_log_manager_opts mo;
+		node_log_manager_opts(c, n->log_dir_ptrs, &mo);
+		struct stor_startup_report rep;
+		memset(&rep, 0, sizeof(rep));
+		e = stor_log_manager_open(n->loop, &mo, &n->logs, &rep, err, err_len);
+		if (e != SL_OK)
+			return e;
+		SL_INFO(n->log_ctx,
+		        "log dirs: %u partitions, %u segments (%u recovered, %" PRIu64
+		        " bytes truncated), clean shutdown %s, %" PRId64 " ms",
+		        rep.partitions, rep.segments, rep.segments_recovered, rep.bytes_truncated,
+		        rep.clean_shutdown ? "yes" : "no", rep.elapsed_ms);
+	}
+	struct raft_opts ro = {
+	        .loop = n->loop,
+	        .metadata_dir = c->metadata_log_dir,
+	        .node_id = c->node_id,
+	        .segment_bytes = (uint64_t)c->metadata_log_segment_bytes,
+	        .apply = node_meta_apply,
+	        .apply_ctx = &n->meta,
+	};
+	return raft_open(&ro, &n->raft, err, err_len);
+}
+
+/* The controller (controller role) over the replayed image. */
+static enum sl_err node_open_controller(struct node *n, char *err, size_t err_len)
+{
+	const struct node_config *c = n->config;
+	if (!(c->roles & NODE_ROLE_CONTROLLER))
+		return SL_OK;
+	int32_t self = c->node_id;
+	struct ctl_opts co = {
+	        .log = n->raft,
+	        .image = n->meta.img,
+	        .env = {.num_partitions = c->num_partitions,
+	                .default_replication_factor = c->default_replication_factor,
+	                .broker_ids = &self,
+	                .broker_count = (c->roles & NODE_ROLE_BROKER) ? 1 : 0,
+	                .metadata_version = meta_image_metadata_version(n->meta.img)},
+	};
+	enum sl_err e = ctl_create(&co, &n->ctl);
+	if (e != SL_OK)
+		snprintf(err, err_len, "cannot create the controller: %s", sl_err_msg(e));
+	n->meta.ctl = n->ctl;
+	return e;
+}
+
+static enum sl_err node_open_broker(struct node *n, char *err, size_t err_len)
 {
 	const struct node_config *c = n->config;
 	const struct node_listener *adv = advertised_broker(c);
+	bool broker = (c->roles & NODE_ROLE_BROKER) != 0;
+	enum sl_err e = node_broker_configs(c, &n->configs, &n->config_count);
+	if (e != SL_OK) {
+		snprintf(err, err_len, "cannot list the broker configs: %s", sl_err_msg(e));
+		return e;
+	}
 	struct brk_opts bo = {
 	        .node_id = c->node_id,
 	        .cluster_id = n->dirs.cluster_id,
 	        .advertised_host = adv != NULL ? adv->host : "",
 	        .advertised_port = adv != NULL ? adv->port : 0,
+	        .loop = broker ? n->loop : NULL,
+	        .logs = n->logs,
+	        .ctl = broker ? n->ctl : NULL,
+	        .log_dirs = n->logs != NULL ? n->log_dir_ptrs : NULL,
+	        .log_dir_count = n->logs != NULL ? c->log_dir_count : 0,
+	        .auto_create_topics_enable = c->auto_create_topics_enable,
+	        .delete_topic_enable = c->delete_topic_enable,
+	        .num_partitions = c->num_partitions,
+	        .default_replication_factor = c->default_replication_factor,
+	        .fetch_max_bytes = c->fetch_max_bytes,
+	        .max_incremental_fetch_session_cache_slots =
+	                c->max_incremental_fetch_session_cache_slots,
+	        .configs = n->configs,
+	        .config_count = n->config_count,
 	};
-	enum sl_err e = brk_create(&bo, &n->brk);
+	e = brk_create(&bo, &n->brk);
 	if (e != SL_OK) {
 		snprintf(err, err_len, "cannot create the broker: %s", sl_err_msg(e));
 		return e;
 	}
+	if (broker) {
+		/* From here on every committed batch reaches the broker; this first image makes
+		 * it create the logs of every partition the replay found. */
+		n->meta.brk = n->brk;
+		brk_set_image(n->brk, n->meta.img);
+	}
+	return SL_OK;
+}
+
+static enum sl_err node_listen(struct node *n, char *err, size_t err_len)
+{
+	const struct node_config *c = n->config;
 	struct net_server_opts no = {
 	        .request_max_bytes = c->socket_request_max_bytes,
 	        .max_connections = c->max_connections,
@@ -154,7 +275,7 @@ static enum sl_err node_wire(struct node *n, char *err, size_t err_len)
 	        .dispatch_ctx = n->brk,
 	        .zero_copy = (enum net_zero_copy)c->net_zero_copy,
 	};
-	e = net_server_create(n->loop, &no, &n->net);
+	enum sl_err e = net_server_create(n->loop, &no, &n->net);
 	if (e != SL_OK) {
 		snprintf(err, err_len, "cannot create the network server: %s", sl_err_msg(e));
 		return e;
@@ -167,6 +288,29 @@ static enum sl_err node_wire(struct node *n, char *err, size_t err_len)
 			return e;
 	}
 	return SL_OK;
+}
+
+static enum sl_err node_wire(struct node *n, char *err, size_t err_len)
+{
+	enum sl_err e = node_open_logs(n, err, err_len);
+	if (e == SL_OK)
+		e = node_open_controller(n, err, err_len);
+	if (e == SL_OK)
+		e = node_open_broker(n, err, err_len);
+	if (e == SL_OK)
+		e = node_listen(n, err, err_len);
+	return e;
+}
+
+static void log_metadata(struct node *n)
+{
+	size_t topics, partitions;
+	node_meta_counts(n->meta.img, &topics, &partitions);
+	SL_INFO(n->log_ctx,
+	        "metadata: %zu topics, %zu partitions loaded; metadata log end offset %" PRId64
+	        ", image offset %" PRId64 ", epoch %d, metadata.version %d",
+	        topics, partitions, raft_end_offset(n->raft), meta_image_offset(n->meta.img),
+	        (int)raft_epoch(n->raft), (int)meta_image_metadata_version(n->meta.img));
 }
 
 static void log_started(struct node *n)
@@ -196,11 +340,19 @@ static_assert(IO_BACKEND_AUTO == 0 && IO_BACKEND_URING == 1 && IO_BACKEND_SYNC =
 static_assert(NET_ZC_DEFAULT == 0 && NET_ZC_SPLICE == 1 && NET_ZC_SENDFILE == 2 && NET_ZC_COPY == 3,
               "sluice.net.zero.copy values in config.c");
 
-/* Runs the loop until a signal has stopped the server and every op has finished. */
+/* True once nothing the node must wait for is in flight. */
+static bool node_drained(const struct node *n)
+{
+	return net_server_stopped(n->net) && !brk_busy(n->brk) && !raft_busy(n->raft);
+}
+
+/* Runs the loop until a stop (signal or metadata failure) has drained every request. */
 static void node_loop(struct node *n)
 {
 	for (;;) {
-		if (n->stopping && net_server_stopped(n->net)) {
+		if (!n->stopping && n->meta.failed)
+			node_begin_stop(n);
+		if (n->stopping && node_drained(n)) {
 			if (!n->sig_in_flight && !n->sig_cancel_in_flight)
 				break;
 			if (n->sig_in_flight && !n->sig_cancel_in_flight) {
@@ -213,6 +365,27 @@ static void node_loop(struct node *n)
 	}
 }
 
+/* Closes the partition logs clean (retrying while an append is still in flight), else not. */
+static void node_close_logs(struct node *n)
+{
+	if (n->logs == NULL)
+		return;
+	char err[512] = "";
+	int64_t deadline = sl_mono_ms() + 5000;
+	enum sl_err e;
+	while ((e = stor_log_manager_close(n->logs, true, err, sizeof(err))) == SL_EAGAIN &&
+	       sl_mono_ms() < deadline)
+		io_loop_run_once(n->loop, 10);
+	if (e == SL_EAGAIN) {
+		SL_WARN(n->log_ctx, "appends still in flight; closing the logs without a clean "
+		                    "shutdown marker");
+		e = stor_log_manager_close(n->logs, false, err, sizeof(err));
+	}
+	if (e != SL_OK)
+		SL_ERROR(n->log_ctx, "closing the logs: %s", err[0] ? err : sl_err_msg(e));
+	n->logs = NULL;
+}
+
 static void node_teardown(struct node *n)
 {
 	if (n->net != NULL && !net_server_stopped(n->net)) {
@@ -222,7 +395,15 @@ static void node_teardown(struct node *n)
 			io_loop_run_once(n->loop, -1);
 	}
 	net_server_destroy(n->net);
+	n->meta.brk = NULL;
 	brk_destroy(n->brk);
+	node_close_logs(n);
+	raft_close(n->raft); /* waits for proposals still in flight (none after node_loop) */
+	n->meta.ctl = NULL;
+	ctl_destroy(n->ctl);
+	if (n->meta_ready)
+		node_meta_fini(&n->meta);
+	free(n->configs);
 	if (n->loop != NULL) {
 		if (n->sig_in_flight && !n->sig_cancel_in_flight) {
 			n->sig_cancel_in_flight = true;
@@ -257,6 +438,7 @@ enum sl_err node_run(const struct node_config *c, char *err, size_t err_len)
 		return e;
 	}
 	sig_arm(&n);
+	log_metadata(&n);
 	log_started(&n);
 	node_loop(&n);
 	node_teardown(&n);

@@ -53,6 +53,90 @@ req = {
     "metadata_v12_ids": hdr(3, 12, 9, "c", True) + b"\x03" + UUID + cstr(None) + b"\x00" + UUID +
     cstr("t") + b"\x00" + b"\x00\x01\x00",
 }
+
+
+def i8(x):
+    return struct.pack(">b", x)
+
+
+def i16(x):
+    return struct.pack(">h", x)
+
+
+def i32(*xs):
+    return struct.pack(">" + "i" * len(xs), *xs)
+
+
+def i64(x):
+    return struct.pack(">q", x)
+
+
+def carr(n):  # compact array length (n None = null)
+    return uvarint(0 if n is None else n + 1)
+
+
+def b32(data):  # classic bytes
+    return i32(len(data)) + data
+
+
+def cbytes(data):  # compact bytes
+    return uvarint(len(data) + 1) + data
+
+
+BATCH = bytes(range(61))  # not a valid RecordBatch: the codec does not look inside
+TAG0 = b"\x00"  # an empty tagged-field section
+# Issue 4 apis (field layouts from the Kafka protocol guide, written out by hand).
+req.update({
+    "produce_v3": hdr(0, 3, 10, "c", False) + s16(None) + i16(-1) + i32(30000, 1) + s16("t") +
+    i32(1, 0) + b32(BATCH),
+    "produce_v9": hdr(0, 9, 11, "c", True) + cstr("txn") + i16(1) + i32(1000) + carr(1) +
+    cstr("t") + carr(1) + i32(2) + cbytes(BATCH) + TAG0 + TAG0 + TAG0,
+    "fetch_v4": hdr(1, 4, 12, "c", False) + i32(-1, 500, 1, 52428800) + i8(1) + i32(1) +
+    s16("t") + i32(1, 0) + i64(0) + i32(1048576),
+    "fetch_v12_cluster_id": hdr(1, 12, 13, "c", True) + i32(-1, 500, 1, 52428800) + i8(0) +
+    i32(0, -1) + carr(1) + cstr("t") + carr(1) + i32(0, 5) + i64(100) + i32(4) + i64(-1) +
+    i32(1048576) + TAG0 + TAG0 + carr(0) + cstr("") + b"\x01\x00\x04" + cstr("abc"),
+    "fetch_v15_replica_state": hdr(1, 15, 14, "c", True) + i32(500, 1, 52428800) + i8(0) +
+    i32(7, 2) + carr(1) + UUID + carr(1) + i32(0, 5) + i64(100) + i32(4) + i64(-1) +
+    i32(1048576) + TAG0 + TAG0 + carr(1) + UUID + carr(1) + i32(1) + TAG0 + cstr("rack") +
+    b"\x01\x01\x0d" + i32(3) + i64(7) + TAG0,
+    "list_offsets_v0": hdr(2, 0, 15, "c", False) + i32(-1, 1) + s16("t") + i32(1, 0) +
+    i64(-1) + i32(1),
+    "list_offsets_v1": hdr(2, 1, 16, "c", False) + i32(-1, 1) + s16("t") + i32(1, 0) + i64(-2),
+    "list_offsets_v7": hdr(2, 7, 17, "c", True) + i32(-1) + i8(1) + carr(1) + cstr("t") +
+    carr(1) + i32(0, -1) + i64(-3) + TAG0 + TAG0 + TAG0,
+    "create_topics_v2": hdr(19, 2, 18, "c", False) + i32(1) + s16("t") + i32(-1) + i16(-1) +
+    i32(1, 0, 1, 1) + i32(1) + s16("retention.ms") + s16(None) + i32(1000) + i8(0),
+    "create_topics_v5": hdr(19, 5, 19, "c", True) + carr(1) + cstr("t") + i32(3) + i16(1) +
+    carr(0) + carr(1) + cstr("cleanup.policy") + cstr("compact") + TAG0 + TAG0 + i32(30000) +
+    i8(0) + TAG0,
+    "delete_topics_v3": hdr(20, 3, 20, "c", False) + i32(1) + s16("t") + i32(1000),
+    "delete_topics_v6": hdr(20, 6, 21, "c", True) + carr(1) + cstr(None) + UUID + TAG0 +
+    i32(1000) + TAG0,
+    "create_partitions_v1": hdr(37, 1, 22, "c", False) + i32(1) + s16("t") + i32(4, -1, 1000) +
+    i8(0),
+    "create_partitions_v3": hdr(37, 3, 23, "c", True) + carr(1) + cstr("t") + i32(4) +
+    carr(1) + carr(1) + i32(1) + TAG0 + TAG0 + i32(1000) + i8(1) + TAG0,
+    "delete_records_v2": hdr(21, 2, 24, "c", True) + carr(1) + cstr("t") + carr(1) + i32(0) +
+    i64(10) + TAG0 + TAG0 + i32(1000) + TAG0,
+    "describe_configs_v1": hdr(32, 1, 25, "c", False) + i32(1) + i8(4) + s16("1") + i32(1) +
+    s16("log.retention.ms") + i8(1),
+    "describe_configs_v4": hdr(32, 4, 26, "c", True) + carr(1) + i8(2) + cstr("t") +
+    carr(None) + TAG0 + i8(1) + i8(0) + TAG0,
+    "alter_configs_v2": hdr(33, 2, 27, "c", True) + carr(1) + i8(2) + cstr("t") + carr(1) +
+    cstr("retention.ms") + cstr("1000") + TAG0 + TAG0 + i8(0) + TAG0,
+    "incremental_alter_configs_v0": hdr(44, 0, 28, "c", False) + i32(1) + i8(2) + s16("t") +
+    i32(1) + s16("k") + i8(1) + s16(None) + i8(0),
+    "incremental_alter_configs_v1": hdr(44, 1, 29, "c", True) + carr(1) + i8(2) + cstr("t") +
+    carr(1) + cstr("retention.ms") + i8(0) + cstr("1000") + TAG0 + TAG0 + i8(1) + TAG0,
+    "describe_cluster_v0": hdr(60, 0, 30, "c", True) + i8(0) + TAG0,
+    "describe_cluster_v1": hdr(60, 1, 31, "c", True) + i8(1) + i8(2) + TAG0,
+    "offset_for_leader_epoch_v2": hdr(23, 2, 32, "c", False) + i32(1) + s16("t") + i32(1, 0, 3, 2),
+    "offset_for_leader_epoch_v4": hdr(23, 4, 33, "c", True) + i32(-1) + carr(1) + cstr("t") +
+    carr(1) + i32(0, 3, 2) + TAG0 + TAG0 + TAG0,
+    "describe_log_dirs_v1": hdr(35, 1, 34, "c", False) + i32(1) + s16("t") + i32(2, 0, 1),
+    "describe_log_dirs_v4_all": hdr(35, 4, 35, "c", True) + carr(None) + TAG0,
+})
 for name, data in req.items():
     write("request", name, data)
 

@@ -1,7 +1,8 @@
 /*
  * test_broker.c: the broker's request layer through brk_handle(): the ApiVersions reply is
  * the API table, the KIP-511 reply bytes, ApiVersions v3+ validation, Metadata replies for
- * every version, and the requests that must close the connection.
+ * every version (no image: topics unknown; with an image: test_broker_admin.c), the admin
+ * APIs' advertised ranges, and the requests that must close the connection.
  */
 #include "check_main.h"
 
@@ -312,6 +313,36 @@ START_TEST(metadata_v0_bytes)
 }
 END_TEST
 
+START_TEST(api_versions_admin_ranges)
+{
+	/* The admin APIs (issue 4) with the versions the lead chose, on broker listeners only. */
+	static const struct brk_api_range want[] = {
+	        {3, 0, 12}, {19, 0, 7}, {20, 0, 6}, {32, 0, 4},
+	        {33, 0, 2}, {37, 0, 3}, {44, 0, 1}, {60, 0, 1},
+	};
+	struct brk_api_range ranges[64];
+	size_t n = brk_api_ranges(false, ranges, 64);
+	ck_assert_uint_le(n, 64);
+	for (size_t w = 0; w < SL_ARRAY_LEN(want); w++) {
+		bool found = false;
+		for (size_t i = 0; i < n; i++) {
+			if (ranges[i].api_key != want[w].api_key)
+				continue;
+			found = true;
+			ck_assert_int_eq(ranges[i].min_version, want[w].min_version);
+			ck_assert_int_eq(ranges[i].max_version, want[w].max_version);
+		}
+		ck_assert_msg(found, "api key %d not advertised", want[w].api_key);
+	}
+	/* Sorted by key, no duplicates. */
+	for (size_t i = 1; i < n; i++)
+		ck_assert_int_lt(ranges[i - 1].api_key, ranges[i].api_key);
+	size_t nc = brk_api_ranges(true, ranges, 64);
+	for (size_t i = 0; i < nc; i++)
+		ck_assert_int_ne(ranges[i].api_key, 19);
+}
+END_TEST
+
 Suite *test_suite(void)
 {
 	Suite *s = suite_create("broker");
@@ -325,6 +356,7 @@ Suite *test_suite(void)
 	tcase_add_loop_test(tc, metadata_all_topics_every_version, 0, 13);
 	tcase_add_loop_test(tc, metadata_named_topics_every_version, 0, 13);
 	tcase_add_test(tc, metadata_v0_bytes);
+	tcase_add_test(tc, api_versions_admin_ranges);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -8,6 +8,7 @@
 #include "log_test_util.h"
 
 #include <errno.h>
+#include <fcntl.h>
 
 struct fix {
 	struct io_loop *loop;
@@ -595,6 +596,38 @@ START_TEST(t_manager_dirs)
 }
 END_TEST
 
+/* A deleted partition's file ranges handed out before the delete (a Fetch response queued in
+ * net) stay readable until file.delete.delay.ms has passed; then the fds are closed. */
+START_TEST(t_delete_keeps_ranges_readable)
+{
+	struct fix f;
+	fix_open(&f, _i, NULL);
+	struct stor_log *log = fix_create(&f, "gone", 0);
+	fix_append(&f, log, 4, 1000, 200, 1);
+	ck_assert_int_eq(lt_durable(f.loop, log, 4), SL_OK);
+	struct stor_read_result r;
+	ck_assert_int_eq(stor_log_read(log, 0, 1 << 20, -1, &r), SL_OK);
+	uint8_t *before = lt_pread_range(&r.range);
+	char err[256] = "";
+	ck_assert_int_eq(stor_log_manager_delete(f.m, "gone", 0, err, sizeof(err)), SL_OK);
+	ck_assert_ptr_null(stor_log_manager_get(f.m, "gone", 0));
+	char path[400];
+	snprintf(path, sizeof(path), "%s/gone-0", f.dir);
+	ck_assert(!lt_exists(path));
+	/* Still the same bytes through the fd handed out before. */
+	uint8_t *after = lt_pread_range(&r.range);
+	ck_assert_mem_eq(before, after, r.range.len);
+	free(after);
+	/* A tick before the delay keeps it open; one after closes it. */
+	stor_log_manager_tick(f.m, sl_wall_ms());
+	ck_assert_int_ne(fcntl(r.range.fd, F_GETFD), -1);
+	stor_log_manager_tick(f.m, sl_wall_ms() + 60001);
+	ck_assert_int_eq(fcntl(r.range.fd, F_GETFD), -1);
+	free(before);
+	fix_close(&f);
+}
+END_TEST
+
 START_TEST(t_checkpoint_formats)
 {
 	char dir[128], path[256], err[256];
@@ -882,6 +915,7 @@ Suite *test_suite(void)
 	TCase *tc = tcase_create("log");
 	tcase_set_timeout(tc, 120);
 	tcase_add_loop_test(tc, t_append_read, 0, LT_BACKEND_COUNT);
+	tcase_add_loop_test(tc, t_delete_keeps_ranges_readable, 0, LT_BACKEND_COUNT);
 	tcase_add_loop_test(tc, t_log_append_time_and_limits, 0, LT_BACKEND_COUNT);
 	tcase_add_loop_test(tc, t_roll, 0, LT_BACKEND_COUNT);
 	tcase_add_loop_test(tc, t_timestamp, 0, LT_BACKEND_COUNT);

@@ -236,10 +236,9 @@ def check_and_resolve(msg, prefix):
                 tags.add(f.tag)
                 if not in_flex(f.versions):
                     raise DefError(f"{f.where}: tagged fields exist only in flexible versions")
-                if f.is_struct and not f.is_array:
-                    raise DefError(f"{f.where}: tagged non-array struct fields are not "
-                                   "supported yet (need an is-default test)")
             if f.default is not None:
+                if f.is_struct and not f.is_array:
+                    raise DefError(f"{f.where}: a struct's default is its fields' defaults")
                 if f.default == "null" and not (f.nullable and f.nullable[0] <= f.versions[0]):
                     raise DefError(f"{f.where}: default=null needs a nullable field")
                 if f.is_array and f.default != "null":
@@ -421,6 +420,8 @@ def c_default(f):
 
 def nondefault_expr(f):
     s = f"in->{f.name}"
+    if f.is_struct and not f.is_array:
+        return f"!{f.struct.cname}_is_default(&{s})"
     if f.is_array:
         return f"{s}_count != {'-1' if f.default == 'null' else '0'}"
     if f.base == "string" or f.base in ("bytes", "records"):
@@ -428,6 +429,43 @@ def nondefault_expr(f):
     if f.base == "uuid":
         return f"!sl_uuid_is_zero(&{s})"
     return f"{s} != {c_default(f)}"
+
+
+def default_test_structs(msg):
+    """Structs that need an _is_default test: the types of tagged non-array struct fields and
+    the non-array structs nested in them (children before parents)."""
+    need = []
+
+    def add(st):
+        for f in st.fields:
+            if f.is_struct and not f.is_array:
+                add(f.struct)
+        if st not in need:
+            need.append(st)
+
+    for st in msg.structs:
+        for f in st.fields:
+            if f.tag is not None and f.is_struct and not f.is_array:
+                add(f.struct)
+    return need
+
+
+def gen_is_default(st, out):
+    """bool S_is_default(in): every field equals its default, in any version (a tagged struct
+    field is written only when this is false, as Kafka compares with a fresh instance)."""
+    conds = []
+    for f in st.fields:
+        nd = nondefault_expr(f)
+        conds.append(nd[1:] if nd.startswith("!") else nd.replace(" != ", " == ", 1))
+    out.append(f"static bool {st.cname}_is_default(const struct {st.cname} *in)")
+    out.append("{")
+    if not conds:
+        out.append("\t(void)in;")
+        out.append("\treturn true;")
+    else:
+        out.append("\treturn " + " &&\n\t       ".join(conds) + ";")
+    out.append("}")
+    out.append("")
 
 
 def gen_init(st, out):
@@ -595,7 +633,11 @@ def gen_enc(st, msg, out, top):
 
 def gen_min_tables(msg, out):
     lo, hi = msg.versions
+    elems = {f.struct.cname for st in msg.structs for f in st.fields
+             if f.is_array and f.is_struct}
     for st in msg.structs[:-1]:
+        if st.cname not in elems:
+            continue  # only array elements need a minimum size
         vals = []
         for v in range(lo, hi + 1):
             fl = msg.flex is not None and v >= msg.flex[0]
@@ -661,6 +703,8 @@ def generate(msgs, apis, prefix, include, banner):
             c.append(f"static void {st.cname}_enc(struct sl_buf *b, int16_t v, "
                      f"const struct {st.cname} *in);")
         c.append("")
+        for st in default_test_structs(msg):
+            gen_is_default(st, c)
         gen_min_tables(msg, c)
         for st in msg.structs:
             gen_init(st, c)

@@ -1,0 +1,57 @@
+/*
+ * node_int.h: private to src/node: the pieces node.c wires together.
+ *
+ * node_meta.c keeps the node's committed metadata image and is the metadata log's apply
+ * callback; node_configs.c turns the node config into the broker's DescribeConfigs listing.
+ */
+#ifndef SL_NODE_INT_H
+#define SL_NODE_INT_H
+
+#include "broker.h"
+#include "config.h"
+#include "controller.h"
+#include "metadata.h"
+#include "raft.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+
+/* The committed metadata state of a node. brk and ctl are NULL during the start-up replay
+ * (they are created from the replayed image) and set once they exist. */
+struct node_meta {
+	struct meta_image *img; /* own reference; never NULL after node_meta_init */
+	struct brk *brk;        /* borrowed */
+	struct ctl *ctl;        /* borrowed */
+	bool failed;            /* a committed batch did not apply after start-up: stop */
+	const char *log_ctx;    /* borrowed */
+};
+
+/* An empty image. SL_ENOMEM. */
+enum sl_err node_meta_init(struct node_meta *m, const char *log_ctx) SL_MUST_USE;
+void node_meta_fini(struct node_meta *m);
+
+/* raft_apply_fn (ctx = struct node_meta): a delta over the current image, every value
+ * applied, published at the batch's last offset, then handed to the broker (brk_set_image)
+ * and the controller (ctl_on_commit). A record the image rejects: err says which, and after
+ * start-up m->failed is set so the node stops. */
+enum sl_err node_meta_apply(void *ctx, int64_t base_offset, const struct wire_bytes *values,
+                            size_t count, char *err, size_t err_len);
+
+/* Topics and partitions of the image (for the start-up log line). */
+void node_meta_counts(const struct meta_image *img, size_t *topics, size_t *partitions);
+
+/* The broker config listing (brk_opts.configs): every key of the node config table, sorted by
+ * name; value = the text set in the file / an override (source STATIC_BROKER_CONFIG) or the
+ * default (DEFAULT_CONFIG; NULL when the key has none); keys containing "password" are
+ * sensitive with a null value. Strings borrow from c and the static key table, so c must
+ * outlive the listing. *out is malloc'd (free()). SL_ENOMEM. */
+#define NODE_CONFIG_SOURCE_STATIC_BROKER 4
+#define NODE_CONFIG_SOURCE_DEFAULT 5
+enum sl_err node_broker_configs(const struct node_config *c, struct brk_config_entry **out,
+                                size_t *count) SL_MUST_USE;
+
+/* The log manager's options from the log.* keys of c (log_dirs borrowed from c). */
+void node_log_manager_opts(const struct node_config *c, const char **dirs,
+                           struct stor_log_manager_opts *o);
+
+#endif
