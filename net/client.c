@@ -1,11 +1,12 @@
 /*
  * client.c: a small synchronous Kafka client for the command-line tools (net.h, "client").
  *
- * One blocking-mode-free TCP socket (O_NONBLOCK, every wait is a poll() bounded by the
- * caller's deadline), one request in flight. A request is framed as a 4-byte big-endian size,
- * the request header (v1 or v2, wire_request_header_version) and the body; the response is
- * read whole into a reusable buffer, its header checked against the correlation id we sent,
- * and its body decoded with the generated codec, which must consume every byte.
+ * One non-blocking TCP socket (every wait is a poll() bounded by the caller's deadline, so
+ * nothing blocks past a timeout), one request in flight. A request is framed as a 4-byte
+ * big-endian size, the request header (v1 or v2, wire_request_header_version) and the body;
+ * the response is read whole into a reusable buffer, its header checked against the
+ * correlation id we sent, and its body decoded with the generated codec, which must consume
+ * every byte.
  *
  * Invariants:
  *   - fd >= 0 while the client is usable; after any I/O or protocol error it is closed and

@@ -31,8 +31,12 @@ fi
 # kafkajs for the integration tests (npm registry), kept inside the repo's tests folder.
 if [ "${SLUICE_SKIP_NPM:-0}" != "1" ]; then
   here=$(cd "$(dirname "$0")/.." && pwd)
-  if [ ! -d "$here/tests/integration/node_modules/kafkajs" ]; then
-    echo "deps: installing kafkajs (npm)"
+  need_npm=0
+  for m in kafkajs kafkajs-snappy kafkajs-lz4; do
+    [ -d "$here/tests/integration/node_modules/$m" ] || need_npm=1
+  done
+  if [ "$need_npm" = 1 ]; then
+    echo "deps: installing kafkajs and its codecs (npm)"
     (cd "$here/tests/integration" && npm install --no-audit --no-fund --no-package-lock --silent >/dev/null)
   fi
 fi

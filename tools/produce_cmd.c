@@ -148,19 +148,14 @@ static uint32_t prod_murmur2(const uint8_t *data, size_t len)
 		h ^= k;
 	}
 	const uint8_t *tail = data + (len & ~(size_t)3);
-	switch (len % 4) {
-	case 3:
+	size_t rest = len % 4;
+	if (rest == 3)
 		h ^= (uint32_t)tail[2] << 16;
-		/* fall through */
-	case 2:
+	if (rest >= 2)
 		h ^= (uint32_t)tail[1] << 8;
-		/* fall through */
-	case 1:
+	if (rest >= 1) {
 		h ^= tail[0];
 		h *= m;
-		break;
-	default:
-		break;
 	}
 	h ^= h >> 13;
 	h *= m;

@@ -134,7 +134,9 @@
 	  "on the server")                                                                         \
 	X(FETCH_SESSION_TOPIC_ID_ERROR, 106,                                                       \
 	  "The fetch session encountered inconsistent topic "                                      \
-	  "ID usage")
+	  "ID usage")                                                                              \
+	X(MISMATCHED_ENDPOINT_TYPE, 114, "The request was sent to an endpoint of the wrong type")  \
+	X(UNSUPPORTED_ENDPOINT_TYPE, 115, "This endpoint type is not supported yet")
 
 enum wire_err {
 #define WIRE_ERR_ENUM(name, code, msg) WIRE_ERR_##name = (code),

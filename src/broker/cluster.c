@@ -10,9 +10,7 @@
  */
 #include "brk_int.h"
 
-/* Kafka's error codes (Errors.java); not in kerr.h yet. */
-#define BRK_ERR_MISMATCHED_ENDPOINT_TYPE 114
-#define BRK_ERR_UNSUPPORTED_ENDPOINT_TYPE 115
+/* DescribeCluster endpoint types. */
 #define BRK_ENDPOINT_BROKERS 1
 #define BRK_ENDPOINT_CONTROLLERS 2
 
@@ -46,8 +44,8 @@ enum brk_outcome brk_handle_describe_cluster(struct brk_request *r)
 	resp.brokers = &broker;
 	if (req.endpoint_type != BRK_ENDPOINT_BROKERS) {
 		bool controllers = req.endpoint_type == BRK_ENDPOINT_CONTROLLERS;
-		resp.error_code = controllers ? BRK_ERR_MISMATCHED_ENDPOINT_TYPE
-		                              : BRK_ERR_UNSUPPORTED_ENDPOINT_TYPE;
+		resp.error_code = controllers ? WIRE_ERR_MISMATCHED_ENDPOINT_TYPE
+		                              : WIRE_ERR_UNSUPPORTED_ENDPOINT_TYPE;
 		resp.error_message = wire_str_c(
 		        controllers ? "The request was sent to an endpoint of type BROKER, but we "
 		                      "wanted an endpoint of type CONTROLLER"

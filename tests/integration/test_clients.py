@@ -92,7 +92,9 @@ def kafkajs(node, cluster_id):
 
 def make_test(backend):
     def test():
-        node = h.Node(name="clients-" + backend)
+        # No auto-creation: the clients below look up a topic that must stay unknown
+        # (test_admin_auto_create.py covers auto-creation).
+        node = h.Node(name="clients-" + backend, extra={"auto.create.topics.enable": "false"})
         try:
             cluster_id = h.random_uuid()
             node.format(cluster_id)

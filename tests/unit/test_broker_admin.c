@@ -713,6 +713,91 @@ START_TEST(metadata_by_topic_id)
 }
 END_TEST
 
+static void propose_done(void *ctx, enum sl_err err)
+{
+	ck_assert_int_eq(err, SL_OK);
+	(*(int *)ctx)++;
+}
+
+/* Appends one framed record value (arena memory) to recs. */
+static void add_record(struct meta_records *recs, struct wire_bytes *vals, struct sl_buf *b)
+{
+	uint8_t *copy = sl_arena_alloc(&A.arena, b->len);
+	ck_assert_ptr_nonnull(copy);
+	memcpy(copy, b->data, b->len);
+	vals[recs->count++] = (struct wire_bytes){copy, (int32_t)b->len};
+	sl_buf_reset(b);
+}
+
+START_TEST(metadata_leaderless_partition)
+{
+	/* A partition without a leader, with a replica on a broker that is not this one (written
+	 * straight to the log, as a controller of a larger cluster would): LEADER_NOT_AVAILABLE
+	 * for the partition and the other replica listed offline (v5+). */
+	sl_arena_reset(&A.arena);
+	struct sl_buf b;
+	sl_buf_init(&b, 1 << 16);
+	struct wire_bytes vals[2];
+	struct meta_records recs;
+	meta_records_init(&recs, &A.arena);
+	recs.values = vals;
+	recs.cap = 2;
+	struct sl_uuid id = {{0}};
+	id.b[0] = 0x5a;
+	id.b[15] = 0x01;
+	struct meta_topic_record t;
+	meta_topic_record_init(&t);
+	t.name = wire_str_c("headless");
+	t.topic_id = id;
+	meta_frame_put(&b, META_REC_TOPIC, 0);
+	meta_topic_record_encode(&b, 0, &t);
+	add_record(&recs, vals, &b);
+	int32_t replicas[2] = {AT_NODE_ID, 2};
+	struct meta_partition_record pr;
+	meta_partition_record_init(&pr);
+	pr.partition_id = 0;
+	pr.topic_id = id;
+	pr.replicas_count = 2;
+	pr.replicas = replicas;
+	pr.isr_count = 1;
+	pr.isr = replicas;
+	pr.leader = -1;
+	pr.leader_epoch = 4;
+	meta_frame_put(&b, META_REC_PARTITION, 0);
+	meta_partition_record_encode(&b, 0, &pr);
+	add_record(&recs, vals, &b);
+	sl_buf_free(&b);
+	int done = 0;
+	ck_assert_int_eq(ctl_propose(A.ctl, &recs, propose_done, &done), SL_OK);
+	int64_t deadline = sl_mono_ms() + 20000;
+	while (done == 0) {
+		ck_assert(sl_mono_ms() < deadline);
+		(void)io_loop_run_once(A.loop, 50);
+	}
+	ck_assert_ptr_nonnull(at_topic("headless"));
+	for (int16_t v = 0; v <= 12; v++) {
+		const char *names[1] = {"headless"};
+		metadata_request(v, names, 1, false);
+		ck_assert_int_eq(at_handle(), BRK_RESPOND);
+		struct wire_metadata_response resp;
+		metadata_decode(&resp);
+		const struct wire_metadata_response_partition *p = &resp.topics[0].partitions[0];
+		ck_assert_int_eq(resp.topics[0].error_code, 0);
+		ck_assert_int_eq(p->error_code, WIRE_ERR_LEADER_NOT_AVAILABLE);
+		ck_assert_int_eq(p->leader_id, -1);
+		ck_assert_int_eq(p->replica_nodes_count, 2);
+		if (v >= 5) {
+			ck_assert_int_eq(p->offline_replicas_count, 1);
+			ck_assert_int_eq(p->offline_replicas[0], 2);
+		}
+		if (v >= 7)
+			ck_assert_int_eq(p->leader_epoch, 4);
+		if (v >= 10)
+			ck_assert_int_eq(resp.topics[0].topic_id.b[0], 0x5a);
+	}
+}
+END_TEST
+
 START_TEST(metadata_auto_create)
 {
 	/* Allowed (v4+ flag): the reply waits for the commit and carries the new topic. */
@@ -797,6 +882,7 @@ Suite *test_suite(void)
 	tcase_add_loop_test(tc, describe_cluster_every_version, 0, 2);
 	tcase_add_loop_test(tc, metadata_topics_every_version, 0, 13);
 	tcase_add_test(tc, metadata_by_topic_id);
+	tcase_add_test(tc, metadata_leaderless_partition);
 	tcase_add_test(tc, metadata_auto_create);
 	tcase_add_test(tc, metadata_auto_create_disabled);
 	tcase_add_test(tc, metadata_auto_create_bad_replication_factor);

@@ -2,13 +2,16 @@
  * test_controller.c: the controller service (src/controller/controller.c) over a real local
  * metadata log in a temp dir and the real image code: the view sees proposals in flight, the
  * committed image sees them before done runs, rejected records leave the view alone, restart
- * rebuilds the same image, and a log failure fails proposals and resets the view.
+ * rebuilds the same image, and a log failure fails proposals and resets the view. The
+ * committed image is kept by the node's own apply callback (src/node/node_meta.c), so this also
+ * covers the node's wiring of log, image and controller; plus the node's broker config listing.
  */
 #include "check_main.h"
 #include "controller.h"
 #include "io.h"
 #include "log_int.h"
 #include "metadata.h"
+#include "node_int.h"
 #include "raft.h"
 #include "raft_int.h"
 #include "storage.h"
@@ -19,40 +22,15 @@
 
 #define NODE_ID 1
 
-/* What a node does: the committed image, updated by apply, handed to the controller. */
+/* What a node does: the committed image kept by node_meta_apply, handed to the controller. */
 struct fx {
 	char dir[64];
 	struct io_loop *loop;
 	struct raft *raft;
 	struct ctl *ctl;
-	struct meta_image *img;
+	struct node_meta meta;
 	struct sl_arena arena;
-	int applies;
 };
-
-static enum sl_err fx_apply(void *ctx, int64_t base, const struct wire_bytes *values, size_t n,
-                            char *err, size_t err_len)
-{
-	struct fx *f = ctx;
-	struct meta_delta *d;
-	enum sl_err e = meta_delta_create(f->img, &d);
-	if (e != SL_OK)
-		return e;
-	for (size_t i = 0; i < n && e == SL_OK; i++)
-		e = meta_delta_apply(d, values[i].ptr, (size_t)values[i].len, err, err_len);
-	if (e != SL_OK) {
-		meta_delta_destroy(d);
-		return e;
-	}
-	struct meta_image *next = meta_delta_publish(d, base + (int64_t)n - 1);
-	ck_assert_ptr_nonnull(next);
-	meta_image_unref(f->img);
-	f->img = next;
-	f->applies++;
-	if (f->ctl != NULL)
-		ctl_on_commit(f->ctl, next);
-	return SL_OK;
-}
 
 static void write_bootstrap(const char *dir)
 {
@@ -81,36 +59,35 @@ static void write_bootstrap(const char *dir)
 
 static void fx_start(struct fx *f)
 {
-	f->img = meta_image_create_empty();
-	ck_assert_ptr_nonnull(f->img);
-	f->applies = 0;
+	ck_assert_int_eq(node_meta_init(&f->meta, "test"), SL_OK);
 	struct raft_opts o = {.loop = f->loop,
 	                      .metadata_dir = f->dir,
 	                      .node_id = NODE_ID,
-	                      .apply = fx_apply,
-	                      .apply_ctx = f};
+	                      .apply = node_meta_apply,
+	                      .apply_ctx = &f->meta};
 	char err[512] = "";
 	ck_assert_msg(raft_open(&o, &f->raft, err, sizeof(err)) == SL_OK, "%s", err);
 	static const int32_t brokers[] = {NODE_ID};
 	struct ctl_opts co = {
 	        .log = f->raft,
-	        .image = f->img,
+	        .image = f->meta.img,
 	        .env = {.num_partitions = 2,
 	                .default_replication_factor = 1,
 	                .broker_ids = brokers,
 	                .broker_count = 1},
 	};
 	ck_assert_int_eq(ctl_create(&co, &f->ctl), SL_OK);
+	f->meta.ctl = f->ctl;
 }
 
 static void fx_stop(struct fx *f)
 {
 	raft_close(f->raft);
 	f->raft = NULL;
+	f->meta.ctl = NULL;
 	ctl_destroy(f->ctl);
 	f->ctl = NULL;
-	meta_image_unref(f->img);
-	f->img = NULL;
+	node_meta_fini(&f->meta);
 }
 
 static void fx_init(struct fx *f)
@@ -154,7 +131,7 @@ static void on_done(void *ctx, enum sl_err err)
 	d->err = err;
 	if (d->topic != NULL)
 		d->topic_committed =
-		        meta_image_topic(d->f->img, d->topic, strlen(d->topic)) != NULL;
+		        meta_image_topic(d->f->meta.img, d->topic, strlen(d->topic)) != NULL;
 	if (d->order != NULL)
 		d->my_order = (*d->order)++;
 }
@@ -193,9 +170,9 @@ START_TEST(test_view_sees_inflight_and_commit_before_done)
 {
 	struct fx f;
 	fx_init(&f);
-	ck_assert_int_eq(f.applies, 1); /* the bootstrap batch */
-	ck_assert_int_eq(meta_image_metadata_version(f.img), META_MV_3_9_IV0);
-	ck_assert_ptr_eq(ctl_view(f.ctl), f.img);
+	ck_assert_int_eq(meta_image_offset(f.meta.img), 0); /* the bootstrap batch */
+	ck_assert_int_eq(meta_image_metadata_version(f.meta.img), META_MV_3_9_IV0);
+	ck_assert_ptr_eq(ctl_view(f.ctl), f.meta.img);
 	ck_assert_int_eq(ctl_env(f.ctl)->metadata_version, META_MV_3_9_IV0);
 
 	struct meta_records ra, rb;
@@ -206,7 +183,7 @@ START_TEST(test_view_sees_inflight_and_commit_before_done)
 	ck_assert_int_eq(ctl_propose(f.ctl, &ra, on_done, &da), SL_OK);
 	/* In flight: the view has it, the committed image does not. */
 	ck_assert_ptr_nonnull(meta_image_topic(ctl_view(f.ctl), "alpha", 5));
-	ck_assert_ptr_null(meta_image_topic(f.img, "alpha", 5));
+	ck_assert_ptr_null(meta_image_topic(f.meta.img, "alpha", 5));
 	/* A second request decides against the first one's effect. */
 	decide_create(&f, "beta", 1, &rb, &idb);
 	ck_assert(!sl_uuid_eq(&ida, &idb));
@@ -235,28 +212,28 @@ START_TEST(test_view_sees_inflight_and_commit_before_done)
 	ck_assert(da.topic_committed);
 	ck_assert(db.topic_committed);
 	/* Nothing in flight: the view is the committed image again. */
-	ck_assert_ptr_eq(ctl_view(f.ctl), f.img);
-	const struct meta_topic *t = meta_image_topic(f.img, "alpha", 5);
+	ck_assert_ptr_eq(ctl_view(f.ctl), f.meta.img);
+	const struct meta_topic *t = meta_image_topic(f.meta.img, "alpha", 5);
 	ck_assert_ptr_nonnull(t);
 	ck_assert(sl_uuid_eq(&t->id, &ida));
 	ck_assert_int_eq(t->partition_count, 3);
-	ck_assert_int_eq(meta_image_offset(f.img), raft_end_offset(f.raft) - 1);
-	meta_image_check_invariants(f.img);
+	ck_assert_int_eq(meta_image_offset(f.meta.img), raft_end_offset(f.raft) - 1);
+	meta_image_check_invariants(f.meta.img);
 
 	/* Restart: the same image (same ids) from the log. */
 	int64_t end = raft_end_offset(f.raft);
 	fx_stop(&f);
 	fx_start(&f);
 	ck_assert_int_eq(raft_end_offset(f.raft), end);
-	ck_assert_int_eq(meta_image_topic_count(f.img), 2);
-	t = meta_image_topic(f.img, "alpha", 5);
+	ck_assert_int_eq(meta_image_topic_count(f.meta.img), 2);
+	t = meta_image_topic(f.meta.img, "alpha", 5);
 	ck_assert_ptr_nonnull(t);
 	ck_assert(sl_uuid_eq(&t->id, &ida));
 	ck_assert_int_eq(t->partition_count, 3);
-	t = meta_image_topic(f.img, "beta", 4);
+	t = meta_image_topic(f.meta.img, "beta", 4);
 	ck_assert_ptr_nonnull(t);
 	ck_assert(sl_uuid_eq(&t->id, &idb));
-	ck_assert_int_eq(meta_image_offset(f.img), end - 1);
+	ck_assert_int_eq(meta_image_offset(f.meta.img), end - 1);
 	fx_fini(&f);
 }
 END_TEST
@@ -297,13 +274,13 @@ START_TEST(test_rejected_records_leave_view)
 	run_until(&f, &order, 1);
 	ck_assert_int_eq(da.err, SL_OK);
 	ck_assert_int_eq(bad.calls, 0);
-	ck_assert_int_eq(meta_image_topic_count(f.img), 1);
+	ck_assert_int_eq(meta_image_topic_count(f.meta.img), 1);
 	/* Nothing of the rejected proposals reached the log. */
 	int64_t end = raft_end_offset(f.raft);
 	fx_stop(&f);
 	fx_start(&f);
 	ck_assert_int_eq(raft_end_offset(f.raft), end);
-	ck_assert_int_eq(meta_image_topic_count(f.img), 1);
+	ck_assert_int_eq(meta_image_topic_count(f.meta.img), 1);
 	fx_fini(&f);
 }
 END_TEST
@@ -340,7 +317,7 @@ START_TEST(test_new_topic_id)
 		ck_assert_int_eq(ctl_new_topic_id(f.ctl, &id), SL_OK);
 		ck_assert(!sl_uuid_is_zero(&id));
 		ck_assert(!sl_uuid_is_reserved(&id));
-		ck_assert_ptr_null(meta_image_topic_by_id(f.img, id));
+		ck_assert_ptr_null(meta_image_topic_by_id(f.meta.img, id));
 		ck_assert(!sl_uuid_eq(&id, &prev));
 		prev = id;
 	}
@@ -365,14 +342,14 @@ START_TEST(test_log_failure_fails_and_resets_view)
 	run_until(&f, &order, 2);
 	ck_assert_int_eq(da.err, SL_EIO);
 	ck_assert_int_eq(db.err, SL_EIO);
-	ck_assert_ptr_eq(ctl_view(f.ctl), f.img);
+	ck_assert_ptr_eq(ctl_view(f.ctl), f.meta.img);
 	ck_assert_ptr_null(meta_image_topic(ctl_view(f.ctl), "alpha", 5));
 	struct meta_records rc;
 	struct sl_uuid idc;
 	decide_create(&f, "gamma", 1, &rc, &idc);
 	struct done_rec dc = {.f = &f, .order = &order};
 	ck_assert_int_eq(ctl_propose(f.ctl, &rc, on_done, &dc), SL_EIO);
-	ck_assert_ptr_eq(ctl_view(f.ctl), f.img);
+	ck_assert_ptr_eq(ctl_view(f.ctl), f.meta.img);
 	ck_assert_int_eq(dc.calls, 0);
 	int64_t deadline = sl_mono_ms() + 10000;
 	while (raft_busy(f.raft)) {
@@ -380,6 +357,71 @@ START_TEST(test_log_failure_fails_and_resets_view)
 		(void)io_loop_run_once(f.loop, 50);
 	}
 	fx_fini(&f);
+}
+END_TEST
+
+START_TEST(test_node_apply_rejects_and_flags_failure)
+{
+	struct fx f;
+	fx_init(&f);
+	struct meta_image *before = f.meta.img;
+	static const uint8_t junk[] = {7, 7, 7};
+	struct wire_bytes v = {junk, sizeof(junk)};
+	char err[256] = "";
+	ck_assert_int_ne(node_meta_apply(&f.meta, 5, &v, 1, err, sizeof(err)), SL_OK);
+	ck_assert_ptr_nonnull(strstr(err, "offset 5"));
+	ck_assert(f.meta.failed); /* after start-up (controller attached): the node must stop */
+	ck_assert_ptr_eq(f.meta.img, before);
+	ck_assert_ptr_eq(ctl_view(f.ctl), before);
+	fx_fini(&f);
+}
+END_TEST
+
+START_TEST(test_broker_config_listing)
+{
+	struct node_override ov[] = {
+	        {"process.roles", "broker,controller", 0},
+	        {"node.id", "1", 0},
+	        {"controller.quorum.voters", "1@localhost:9093", 0},
+	        {"listeners", "PLAINTEXT://:9092,CONTROLLER://:9093", 0},
+	        {"controller.listener.names", "CONTROLLER", 0},
+	        {"log.dirs", "/tmp/sl-ctl-test-unused", 0},
+	        {"num.partitions", " 4", 0},
+	};
+	static struct node_config c;
+	struct node_config_warnings w;
+	char err[512];
+	ck_assert_msg(node_config_load(NULL, ov, SL_ARRAY_LEN(ov), &c, &w, err, sizeof(err)) ==
+	                      SL_OK,
+	              "%s", err);
+	struct brk_config_entry *e;
+	size_t n;
+	ck_assert_int_eq(node_broker_configs(&c, &e, &n), SL_OK);
+	ck_assert_uint_eq(n, node_config_key_count());
+	bool saw_np = false, saw_seg = false;
+	for (size_t i = 0; i < n; i++) {
+		if (i > 0)
+			ck_assert_int_lt(strcmp(e[i - 1].name, e[i].name), 0); /* sorted, unique */
+		ck_assert_ptr_nonnull(e[i].type);
+		if (strcmp(e[i].name, "num.partitions") == 0) {
+			saw_np = true;
+			ck_assert_int_eq(e[i].source, NODE_CONFIG_SOURCE_STATIC_BROKER);
+			ck_assert_ptr_nonnull(e[i].value);
+			ck_assert_ptr_nonnull(strstr(e[i].value, "4"));
+			ck_assert_str_eq(e[i].type, "INT");
+		}
+		if (strcmp(e[i].name, "log.segment.bytes") == 0) {
+			saw_seg = true;
+			ck_assert_int_eq(e[i].source, NODE_CONFIG_SOURCE_DEFAULT);
+			ck_assert_str_eq(e[i].value, "1073741824");
+		}
+		if (strstr(e[i].name, "password") != NULL) {
+			ck_assert(e[i].is_sensitive);
+			ck_assert_ptr_null(e[i].value);
+		}
+	}
+	ck_assert(saw_np && saw_seg);
+	free(e);
 }
 END_TEST
 
@@ -393,6 +435,8 @@ Suite *test_suite(void)
 	tcase_add_test(tc, test_empty_proposal_completes_at_once);
 	tcase_add_test(tc, test_new_topic_id);
 	tcase_add_test(tc, test_log_failure_fails_and_resets_view);
+	tcase_add_test(tc, test_node_apply_rejects_and_flags_failure);
+	tcase_add_test(tc, test_broker_config_listing);
 	suite_add_tcase(s, tc);
 	return s;
 }
