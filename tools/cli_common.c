@@ -106,6 +106,13 @@ int cli_kafka_error(const char *what, int16_t code, struct wire_str msg)
 	return cli_fail("%s: %s: %s", what, wire_err_name(code), wire_err_message(code));
 }
 
+int cli_topic_error(const char *topic, int16_t code, struct wire_str msg)
+{
+	char what[300];
+	snprintf(what, sizeof(what), "topic '%s'", topic);
+	return cli_kafka_error(what, code, msg);
+}
+
 int cli_connect(struct cli *c)
 {
 	char err[NET_CLIENT_ERR_MAX];
@@ -234,4 +241,20 @@ const char *cli_config_source_name(int8_t source)
 	if (source < 0 || (size_t)source >= SL_ARRAY_LEN(names))
 		return "UNKNOWN";
 	return names[source];
+}
+
+int cli_topic_metadata(struct cli *c, const char *topic, struct wire_metadata_response_topic *out)
+{
+	struct wire_metadata_response md;
+	int16_t v;
+	if (cli_metadata(c, &topic, 1, &md, &v) != 0)
+		return CLI_EXIT_FAIL;
+	if (md.topics_count != 1)
+		return cli_fail("topic '%s': Metadata returned %d topics", topic, md.topics_count);
+	if (md.topics[0].error_code != WIRE_ERR_NONE)
+		return cli_topic_error(topic, md.topics[0].error_code, (struct wire_str){NULL, -1});
+	if (md.topics[0].partitions_count <= 0)
+		return cli_fail("topic '%s' has no partitions", topic);
+	*out = md.topics[0];
+	return 0;
 }

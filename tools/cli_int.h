@@ -80,6 +80,8 @@ int cli_fail(const char *fmt, ...) SL_PRINTF(1, 2);
 /* Prints "error: <what>: <KAFKA_NAME>: <message>" where message is msg when not null/empty,
  * else Kafka's default message for code. Returns CLI_EXIT_FAIL. */
 int cli_kafka_error(const char *what, int16_t code, struct wire_str msg);
+/* cli_kafka_error with what = "topic '<topic>'". Returns CLI_EXIT_FAIL. */
+int cli_topic_error(const char *topic, int16_t code, struct wire_str msg);
 
 /* Connects to c->bootstrap with c->timeout_ms. Returns 0 or CLI_EXIT_FAIL (message printed). */
 int cli_connect(struct cli *c);
@@ -109,6 +111,10 @@ bool cli_split_kv(char *s, char **key, char **value);
  * arena until it is reset. Returns 0 or CLI_EXIT_FAIL. */
 int cli_metadata(struct cli *c, const char *const *names, int32_t count,
                  struct wire_metadata_response *out, int16_t *version);
+/* Metadata of the one topic `topic`: *out = its entry (its arrays live in the arena until it
+ * is reset). Returns 0, or CLI_EXIT_FAIL (message printed) when the call fails or the broker
+ * answers other than one topic, an error for it, or no partitions. */
+int cli_topic_metadata(struct cli *c, const char *topic, struct wire_metadata_response_topic *out);
 
 /* A throughput line on stderr at most once a second: "sent 120000 records, 11.9 MB/s". */
 struct cli_progress {

@@ -530,19 +530,10 @@ static int cons_parse(struct cons *cs, int argc, char **argv)
 /* Looks the topic up and selects the partitions. */
 static int cons_prepare(struct cons *cs)
 {
-	struct wire_metadata_response md;
-	int16_t v;
-	if (cli_metadata(&cs->cli, &cs->topic, 1, &md, &v) != 0)
+	struct wire_metadata_response_topic md;
+	if (cli_topic_metadata(&cs->cli, cs->topic, &md) != 0)
 		return CLI_EXIT_FAIL;
-	char what[300];
-	snprintf(what, sizeof(what), "topic '%s'", cs->topic);
-	if (md.topics_count != 1)
-		return cli_fail("%s: Metadata returned %d topics", what, md.topics_count);
-	const struct wire_metadata_response_topic *t = &md.topics[0];
-	if (t->error_code != WIRE_ERR_NONE)
-		return cli_kafka_error(what, t->error_code, (struct wire_str){NULL, -1});
-	if (t->partitions_count <= 0)
-		return cli_fail("%s has no partitions", what);
+	const struct wire_metadata_response_topic *t = &md;
 	cs->topic_id = t->topic_id;
 	cs->parts = calloc((size_t)t->partitions_count, sizeof(*cs->parts));
 	if (cs->parts == NULL)
@@ -554,8 +545,8 @@ static int cons_prepare(struct cons *cs)
 		cs->parts[cs->part_count++] = (struct cons_part){index, 0, CONS_PARTITION_BYTES};
 	}
 	if (cs->part_count == 0)
-		return cli_fail("%s has no partition %d (it has %d)", what, cs->partition,
-		                t->partitions_count);
+		return cli_fail("topic '%s' has no partition %d (it has %d)", cs->topic,
+		                cs->partition, t->partitions_count);
 	return cons_resolve_start(cs);
 }
 

@@ -556,22 +556,13 @@ static int prod_prepare(struct prod *pr)
 	struct cli *c = &pr->cli;
 	if (cli_version(c, CLI_API_PRODUCE, 3) < 0) /* v3+: RecordBatch v2 only */
 		return CLI_EXIT_FAIL;
-	struct wire_metadata_response md;
-	int16_t v;
-	if (cli_metadata(c, &pr->topic, 1, &md, &v) != 0)
+	struct wire_metadata_response_topic md;
+	if (cli_topic_metadata(c, pr->topic, &md) != 0)
 		return CLI_EXIT_FAIL;
-	char what[300];
-	snprintf(what, sizeof(what), "topic '%s'", pr->topic);
-	if (md.topics_count != 1)
-		return cli_fail("%s: Metadata returned %d topics", what, md.topics_count);
-	if (md.topics[0].error_code != WIRE_ERR_NONE)
-		return cli_kafka_error(what, md.topics[0].error_code, (struct wire_str){NULL, -1});
-	pr->partition_count = md.topics[0].partitions_count;
-	if (pr->partition_count <= 0)
-		return cli_fail("%s has no partitions", what);
+	pr->partition_count = md.partitions_count;
 	if (pr->partition >= pr->partition_count)
-		return cli_fail("%s has no partition %d (it has %d)", what, pr->partition,
-		                pr->partition_count);
+		return cli_fail("topic '%s' has no partition %d (it has %d)", pr->topic,
+		                pr->partition, pr->partition_count);
 	pr->parts = calloc((size_t)pr->partition_count, sizeof(*pr->parts));
 	pr->recs_in = calloc(PROD_RECORDS_PER_BATCH_MAX, sizeof(*pr->recs_in));
 	pr->rd.buf = malloc(PROD_LINE_MAX);

@@ -113,9 +113,7 @@ static int topic_create(struct topic_args *a)
 	if (r->error_code == WIRE_ERR_TOPIC_ALREADY_EXISTS && a->if_not_exists)
 		return CLI_EXIT_OK;
 	if (r->error_code != WIRE_ERR_NONE) {
-		char what[300];
-		snprintf(what, sizeof(what), "topic '%s'", a->names[0]);
-		return cli_kafka_error(what, r->error_code, r->error_message);
+		return cli_topic_error(a->names[0], r->error_code, r->error_message);
 	}
 	printf("Created topic %s.\n", a->names[0]);
 	return CLI_EXIT_OK;
@@ -152,13 +150,11 @@ static void topic_print_ids(const char *label, const int32_t *ids, int32_t count
 		printf("%s%d", i > 0 ? "," : "", ids[i]);
 }
 
-/* The topic's own configs (source DYNAMIC_TOPIC_CONFIG) as "k=v,k=v"; "" when the broker
- * cannot describe configs. Allocated from the arena. */
-static const char *topic_overrides(struct cli *c, struct wire_str name)
+/* DescribeConfigs (version v) of every config of topic `name` into resp. Returns 0 or
+ * CLI_EXIT_FAIL (message printed). */
+static int topic_describe_configs(struct cli *c, int16_t v, struct wire_str name,
+                                  struct wire_describe_configs_response *resp)
 {
-	int16_t v = net_client_version(c->client, CLI_API_DESCRIBE_CONFIGS);
-	if (v < 1)
-		return "";
 	struct wire_describe_configs_request req;
 	wire_describe_configs_request_init(&req);
 	struct wire_describe_configs_request_resource res;
@@ -168,9 +164,19 @@ static const char *topic_overrides(struct cli *c, struct wire_str name)
 	res.configuration_keys_count = -1;
 	req.resources = &res;
 	req.resources_count = 1;
+	wire_describe_configs_response_init(resp);
+	return cli_call(c, CLI_API_DESCRIBE_CONFIGS, v, &req, resp, 0);
+}
+
+/* The topic's own configs (source DYNAMIC_TOPIC_CONFIG) as "k=v,k=v"; "" when the broker
+ * cannot describe configs. Allocated from the arena. */
+static const char *topic_overrides(struct cli *c, struct wire_str name)
+{
+	int16_t v = net_client_version(c->client, CLI_API_DESCRIBE_CONFIGS);
+	if (v < 1)
+		return "";
 	struct wire_describe_configs_response resp;
-	wire_describe_configs_response_init(&resp);
-	if (cli_call(c, CLI_API_DESCRIBE_CONFIGS, v, &req, &resp, 0) != 0)
+	if (topic_describe_configs(c, v, name, &resp) != 0)
 		return NULL;
 	struct sl_buf b;
 	sl_buf_init(&b, 1u << 20);
@@ -292,9 +298,7 @@ static int topic_delete(struct topic_args *a)
 	if (code == WIRE_ERR_UNKNOWN_TOPIC_OR_PARTITION && a->if_exists)
 		return CLI_EXIT_OK;
 	if (code != WIRE_ERR_NONE) {
-		char what[300];
-		snprintf(what, sizeof(what), "topic '%s'", a->names[0]);
-		return cli_kafka_error(what, code, resp.responses[0].error_message);
+		return cli_topic_error(a->names[0], code, resp.responses[0].error_message);
 	}
 	printf("Deleted topic %s.\n", a->names[0]);
 	return CLI_EXIT_OK;
@@ -333,9 +337,7 @@ static int topic_alter_config(struct topic_args *a)
 		return cli_fail("IncrementalAlterConfigs: expected 1 result, got %d",
 		                resp.responses_count);
 	if (resp.responses[0].error_code != WIRE_ERR_NONE) {
-		char what[300];
-		snprintf(what, sizeof(what), "topic '%s'", a->names[0]);
-		return cli_kafka_error(what, resp.responses[0].error_code,
+		return cli_topic_error(a->names[0], resp.responses[0].error_code,
 		                       resp.responses[0].error_message);
 	}
 	printf("Completed updating config for topic %s.\n", a->names[0]);
@@ -359,26 +361,14 @@ static int topic_describe_config(struct topic_args *a)
 	int16_t v = cli_version(c, CLI_API_DESCRIBE_CONFIGS, 1);
 	if (v < 0)
 		return CLI_EXIT_FAIL;
-	struct wire_describe_configs_request req;
-	wire_describe_configs_request_init(&req);
-	struct wire_describe_configs_request_resource res;
-	wire_describe_configs_request_resource_init(&res);
-	res.resource_type = CLI_RESOURCE_TOPIC;
-	res.resource_name = wire_str_c(a->names[0]);
-	res.configuration_keys_count = -1;
-	req.resources = &res;
-	req.resources_count = 1;
 	struct wire_describe_configs_response resp;
-	wire_describe_configs_response_init(&resp);
-	if (cli_call(c, CLI_API_DESCRIBE_CONFIGS, v, &req, &resp, 0) != 0)
+	if (topic_describe_configs(c, v, wire_str_c(a->names[0]), &resp) != 0)
 		return CLI_EXIT_FAIL;
 	if (resp.results_count != 1)
 		return cli_fail("DescribeConfigs: expected 1 result, got %d", resp.results_count);
 	const struct wire_describe_configs_response_result *r = &resp.results[0];
 	if (r->error_code != WIRE_ERR_NONE) {
-		char what[300];
-		snprintf(what, sizeof(what), "topic '%s'", a->names[0]);
-		return cli_kafka_error(what, r->error_code, r->error_message);
+		return cli_topic_error(a->names[0], r->error_code, r->error_message);
 	}
 	for (int32_t i = 0; i < r->configs_count; i++)
 		if (a->all || r->configs[i].config_source == 1)

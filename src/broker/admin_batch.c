@@ -115,6 +115,15 @@ void brk_admin_set_result(struct brk_request *r, struct brk_admin_op *op,
 		                                     strnlen(res->message, sizeof(res->message)));
 }
 
+void brk_admin_settle(struct brk_admin_batch *batch, struct brk_admin_op *op,
+                      const struct meta_records *recs, const struct meta_ctl_result *res,
+                      bool validate_only)
+{
+	brk_admin_set_result(batch->r, op, res);
+	if (res->error_code == WIRE_ERR_NONE && !validate_only)
+		brk_admin_propose(batch, op, recs);
+}
+
 struct dup_key {
 	struct wire_str name;
 	size_t index;

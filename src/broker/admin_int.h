@@ -13,7 +13,7 @@
 #ifndef SL_BRK_ADMIN_INT_H
 #define SL_BRK_ADMIN_INT_H
 
-#include "brk_int.h"
+#include "brk_data.h" /* brk_int.h and the request helpers */
 
 /* Kafka's ConfigSource. */
 enum brk_config_source {
@@ -71,6 +71,11 @@ const char *brk_admin_msg(struct brk_request *r, const char *fmt, ...) SL_PRINTF
 /* The controller's result as an op error (message NULL when empty). */
 void brk_admin_set_result(struct brk_request *r, struct brk_admin_op *op,
                           const struct meta_ctl_result *res);
+/* Ends op's decision by the controller: op's error from res (brk_admin_set_result) and, when
+ * res accepted the change and !validate_only, the proposal of recs (brk_admin_propose). */
+void brk_admin_settle(struct brk_admin_batch *batch, struct brk_admin_op *op,
+                      const struct meta_records *recs, const struct meta_ctl_result *res,
+                      bool validate_only);
 
 /* ---- config values (configs.c) ------------------------------------------------------------ */
 

@@ -15,6 +15,7 @@ static const struct brk_api brk_api_table[] = {
         {1, 0, 16, BRK_ON_BROKER, brk_handle_fetch},
         {2, 0, 9, BRK_ON_BROKER, brk_handle_list_offsets},
         {3, 0, 12, BRK_ON_BROKER, brk_handle_metadata},
+        {10, 0, 4, BRK_ON_BROKER, brk_handle_find_coordinator},
         {18, 0, 4, BRK_ON_BROKER | BRK_ON_CONTROLLER, brk_handle_api_versions},
         {19, 0, 7, BRK_ON_BROKER, brk_handle_create_topics},
         {20, 0, 6, BRK_ON_BROKER, brk_handle_delete_topics},

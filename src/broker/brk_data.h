@@ -1,6 +1,8 @@
 /*
  * brk_data.h: private declarations shared by the broker's data-plane files (replica.c,
- * produce.c, list_offsets.c, delete_records.c, offsets_epoch.c, log_dirs.c) on top of brk_int.h.
+ * produce.c, list_offsets.c, delete_records.c, offsets_epoch.c, log_dirs.c) on top of brk_int.h,
+ * and the request helpers of handler_util.c that every handler may use (admin_int.h includes
+ * this header).
  *
  * In-flight rule: every storage operation the broker starts on a partition's log (an append, a
  * durable wait) is bracketed by brk_partition_op_begin / brk_partition_op_end, so that
@@ -30,5 +32,29 @@ struct sl_buf *brk_scratch(struct brk *b, unsigned i);
 /* The Kafka error of a partition whose log is missing or offline (KAFKA_STORAGE_ERROR), or
  * NONE. */
 int16_t brk_partition_log_error(const struct brk_partition *p);
+
+/* The error of a request's current_leader_epoch (-1 = not given) against p's epoch: NONE when
+ * not given or equal, FENCED_LEADER_EPOCH when older, UNKNOWN_LEADER_EPOCH when newer (KIP-320). */
+int16_t brk_partition_epoch_error(const struct brk_partition *p, int32_t current_leader_epoch);
+
+/* The partition (topic, partition) a request reads or trims, checked in Kafka's order: unknown
+ * or deleted -> UNKNOWN_TOPIC_OR_PARTITION; current_leader_epoch (-1 = not given) ->
+ * brk_partition_epoch_error; log missing or offline -> KAFKA_STORAGE_ERROR. Returns the
+ * partition (borrowed, valid until the next image change) with *error NONE, or NULL with
+ * *error set. */
+struct brk_partition *brk_partition_lookup(struct brk *b, struct wire_str topic, int32_t partition,
+                                           int32_t current_leader_epoch, int16_t *error);
+
+/* ---- request helpers (handler_util.c) ------------------------------------------------------ */
+
+/* Checks the decode of r's body as `api` ("ListOffsets"): `decoded` is the result of the
+ * wire_*_request_decode call, which must also have consumed the whole body. false: r is to be
+ * closed (reason set: malformed, or trailing bytes); the handler returns BRK_CLOSE. */
+bool brk_decode_ok(struct brk_request *r, enum sl_err decoded, const char *api) SL_MUST_USE;
+
+/* A zeroed array for max(count, 0) response elements of `size` bytes in r's arena (one spare
+ * element, so an empty array is not NULL); *count_out = max(count, 0). NULL when the arena is
+ * exhausted. */
+void *brk_resp_array(struct brk_request *r, int32_t count, size_t size, int32_t *count_out);
 
 #endif

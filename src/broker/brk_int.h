@@ -126,6 +126,7 @@ enum brk_outcome brk_handle_describe_configs(struct brk_request *r);          /*
 enum brk_outcome brk_handle_alter_configs(struct brk_request *r);             /* configs.c */
 enum brk_outcome brk_handle_incremental_alter_configs(struct brk_request *r); /* configs.c */
 enum brk_outcome brk_handle_describe_cluster(struct brk_request *r);          /* cluster.c */
+enum brk_outcome brk_handle_find_coordinator(struct brk_request *r);          /* coordinator.c */
 
 /* Auto-creation of topics named by Metadata (auto.create.topics.enable) and Produce is not
  * done by Produce (Kafka: only Metadata creates). metadata.c. */

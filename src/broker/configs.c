@@ -347,12 +347,9 @@ enum brk_outcome brk_handle_describe_configs(struct brk_request *r)
 {
 	int16_t v = r->header.api_version;
 	struct wire_describe_configs_request req;
-	if (wire_describe_configs_request_decode(&r->body, v, &req) != SL_OK)
-		return brk_close(r, "malformed DescribeConfigs v%d request", v);
-	if (!wire_reader_done(&r->body))
-		return brk_close(r,
-		                 "%zu unexpected bytes after the DescribeConfigs v%d request body",
-		                 wire_reader_left(&r->body), v);
+	if (!brk_decode_ok(r, wire_describe_configs_request_decode(&r->body, v, &req),
+	                   "DescribeConfigs"))
+		return BRK_CLOSE;
 	size_t n = req.resources_count > 0 ? (size_t)req.resources_count : 0;
 	struct wire_describe_configs_response resp;
 	wire_describe_configs_response_init(&resp);
@@ -438,9 +435,7 @@ static void ac_item_run(struct ac_state *st, struct ac_item *it, bool dup_resour
 	struct meta_ctl_result res = {0};
 	meta_ctl_alter_configs(ctl_view(c), it->type, it->name, st->incremental, it->changes,
 	                       it->change_count, st->validate_only, &recs, &res);
-	brk_admin_set_result(r, &it->op, &res);
-	if (res.error_code == WIRE_ERR_NONE && !st->validate_only)
-		brk_admin_propose(&st->batch, &it->op, &recs);
+	brk_admin_settle(&st->batch, &it->op, &recs, &res, st->validate_only);
 }
 
 static enum brk_outcome ac_run(struct ac_state *st)
@@ -532,29 +527,34 @@ static struct ac_state *ac_state_new(struct brk_request *r, int32_t count, bool 
 	return st;
 }
 
+/* Starts item it of a request: resource (type, name) with `count` config changes, whose
+ * array (request memory) the caller fills. false: no memory. */
+static bool ac_item_init(struct brk_request *r, struct ac_item *it, int8_t type,
+                         struct wire_str name, int32_t count)
+{
+	size_t k = count > 0 ? (size_t)count : 0;
+	it->type = type;
+	it->name = name;
+	it->change_count = k;
+	it->changes = sl_arena_calloc(r->frame->arena, k + 1, sizeof(*it->changes));
+	return it->changes != NULL;
+}
+
 enum brk_outcome brk_handle_alter_configs(struct brk_request *r)
 {
 	int16_t v = r->header.api_version;
 	struct wire_alter_configs_request req;
-	if (wire_alter_configs_request_decode(&r->body, v, &req) != SL_OK)
-		return brk_close(r, "malformed AlterConfigs v%d request", v);
-	if (!wire_reader_done(&r->body))
-		return brk_close(r, "%zu unexpected bytes after the AlterConfigs v%d request body",
-		                 wire_reader_left(&r->body), v);
+	if (!brk_decode_ok(r, wire_alter_configs_request_decode(&r->body, v, &req), "AlterConfigs"))
+		return BRK_CLOSE;
 	struct ac_state *st = ac_state_new(r, req.resources_count, false, req.validate_only);
 	if (st == NULL)
 		return brk_close(r, "out of request memory for AlterConfigs");
 	for (size_t i = 0; i < st->count; i++) {
 		const struct wire_alter_configs_request_resource *in = &req.resources[i];
 		struct ac_item *it = &st->items[i];
-		size_t k = in->configs_count > 0 ? (size_t)in->configs_count : 0;
-		it->type = in->resource_type;
-		it->name = in->resource_name;
-		it->change_count = k;
-		it->changes = sl_arena_calloc(r->frame->arena, k + 1, sizeof(*it->changes));
-		if (it->changes == NULL)
+		if (!ac_item_init(r, it, in->resource_type, in->resource_name, in->configs_count))
 			return brk_close(r, "out of request memory for AlterConfigs");
-		for (size_t j = 0; j < k; j++)
+		for (size_t j = 0; j < it->change_count; j++)
 			it->changes[j] = (struct meta_config_change){.name = in->configs[j].name,
 			                                             .value = in->configs[j].value,
 			                                             .op = META_CONFIG_SET};
@@ -566,14 +566,9 @@ enum brk_outcome brk_handle_incremental_alter_configs(struct brk_request *r)
 {
 	int16_t v = r->header.api_version;
 	struct wire_incremental_alter_configs_request req;
-	if (wire_incremental_alter_configs_request_decode(&r->body, v, &req) != SL_OK)
-		return brk_close(r, "malformed IncrementalAlterConfigs v%d request", v);
-	if (!wire_reader_done(&r->body))
-		return brk_close(
-		        r,
-		        "%zu unexpected bytes after the IncrementalAlterConfigs v%d request "
-		        "body",
-		        wire_reader_left(&r->body), v);
+	if (!brk_decode_ok(r, wire_incremental_alter_configs_request_decode(&r->body, v, &req),
+	                   "IncrementalAlterConfigs"))
+		return BRK_CLOSE;
 	struct ac_state *st = ac_state_new(r, req.resources_count, true, req.validate_only);
 	if (st == NULL)
 		return brk_close(r, "out of request memory for IncrementalAlterConfigs");
@@ -581,14 +576,9 @@ enum brk_outcome brk_handle_incremental_alter_configs(struct brk_request *r)
 		const struct wire_incremental_alter_configs_request_alter_configs_resource *in =
 		        &req.resources[i];
 		struct ac_item *it = &st->items[i];
-		size_t k = in->configs_count > 0 ? (size_t)in->configs_count : 0;
-		it->type = in->resource_type;
-		it->name = in->resource_name;
-		it->change_count = k;
-		it->changes = sl_arena_calloc(r->frame->arena, k + 1, sizeof(*it->changes));
-		if (it->changes == NULL)
+		if (!ac_item_init(r, it, in->resource_type, in->resource_name, in->configs_count))
 			return brk_close(r, "out of request memory for IncrementalAlterConfigs");
-		for (size_t j = 0; j < k; j++)
+		for (size_t j = 0; j < it->change_count; j++)
 			it->changes[j] = (struct meta_config_change){
 			        .name = in->configs[j].name,
 			        .value = in->configs[j].value,

@@ -29,13 +29,9 @@ static void partition_answer(struct brk_request *r, struct wire_str topic,
 	wire_delete_records_response_partition_result_init(out);
 	out->partition_index = in->partition_index;
 	out->low_watermark = -1;
-	struct brk_partition *p = brk_partition_get(r->brk, topic, in->partition_index);
-	if (p == NULL || p->deleted) {
-		out->error_code = WIRE_ERR_UNKNOWN_TOPIC_OR_PARTITION;
-		return;
-	}
-	out->error_code = brk_partition_log_error(p);
-	if (out->error_code != WIRE_ERR_NONE)
+	struct brk_partition *p =
+	        brk_partition_lookup(r->brk, topic, in->partition_index, -1, &out->error_code);
+	if (p == NULL)
 		return;
 	if (!topic_deletable(r->brk, p->topic)) {
 		out->error_code = WIRE_ERR_POLICY_VIOLATION;
@@ -64,32 +60,22 @@ enum brk_outcome brk_handle_delete_records(struct brk_request *r)
 {
 	int16_t v = r->header.api_version;
 	struct wire_delete_records_request req;
-	if (wire_delete_records_request_decode(&r->body, v, &req) != SL_OK)
-		return brk_close(r, "malformed DeleteRecords v%d request", v);
-	if (!wire_reader_done(&r->body))
-		return brk_close(r, "%zu unexpected bytes after the DeleteRecords v%d request body",
-		                 wire_reader_left(&r->body), v);
-	struct sl_arena *arena = r->frame->arena;
+	if (!brk_decode_ok(r, wire_delete_records_request_decode(&r->body, v, &req),
+	                   "DeleteRecords"))
+		return BRK_CLOSE;
 	struct wire_delete_records_response resp;
 	wire_delete_records_response_init(&resp);
 	resp.throttle_time_ms = 0;
-	resp.topics_count = req.topics_count > 0 ? req.topics_count : 0;
-	if (resp.topics_count > 0) {
-		resp.topics =
-		        sl_arena_calloc(arena, (size_t)resp.topics_count, sizeof(*resp.topics));
-		if (resp.topics == NULL)
-			return brk_close(r, "out of request memory (DeleteRecords v%d)", v);
-	}
+	resp.topics = brk_resp_array(r, req.topics_count, sizeof(*resp.topics), &resp.topics_count);
+	if (resp.topics == NULL)
+		return brk_close(r, "out of request memory (DeleteRecords v%d)", v);
 	for (int32_t t = 0; t < resp.topics_count; t++) {
 		const struct wire_delete_records_request_topic *in = &req.topics[t];
 		struct wire_delete_records_response_topic_result *out = &resp.topics[t];
 		wire_delete_records_response_topic_result_init(out);
 		out->name = in->name;
-		out->partitions_count = in->partitions_count > 0 ? in->partitions_count : 0;
-		if (out->partitions_count == 0)
-			continue;
-		out->partitions = sl_arena_calloc(arena, (size_t)out->partitions_count,
-		                                  sizeof(*out->partitions));
+		out->partitions = brk_resp_array(r, in->partitions_count, sizeof(*out->partitions),
+		                                 &out->partitions_count);
 		if (out->partitions == NULL)
 			return brk_close(r, "out of request memory (DeleteRecords v%d)", v);
 		for (int32_t i = 0; i < out->partitions_count; i++)

@@ -203,20 +203,10 @@ static void partition_answer(struct brk_request *r, struct wire_str topic,
 	out->offset = -1;
 	out->leader_epoch = -1;
 	out->old_style_offsets_count = 0;
-	struct brk_partition *p = brk_partition_get(r->brk, topic, in->partition_index);
-	if (p == NULL || p->deleted) {
-		out->error_code = WIRE_ERR_UNKNOWN_TOPIC_OR_PARTITION;
-		return;
-	}
-	if (v >= 4 && in->current_leader_epoch >= 0 &&
-	    in->current_leader_epoch != p->leader_epoch) {
-		out->error_code = in->current_leader_epoch < p->leader_epoch
-		                          ? WIRE_ERR_FENCED_LEADER_EPOCH
-		                          : WIRE_ERR_UNKNOWN_LEADER_EPOCH;
-		return;
-	}
-	out->error_code = brk_partition_log_error(p);
-	if (out->error_code != WIRE_ERR_NONE)
+	struct brk_partition *p =
+	        brk_partition_lookup(r->brk, topic, in->partition_index,
+	                             v >= 4 ? in->current_leader_epoch : -1, &out->error_code);
+	if (p == NULL)
 		return;
 	struct lo_hit hit;
 	out->error_code = lookup(r->brk, p, v, in->timestamp, &hit);
@@ -240,32 +230,21 @@ enum brk_outcome brk_handle_list_offsets(struct brk_request *r)
 {
 	int16_t v = r->header.api_version;
 	struct wire_list_offsets_request req;
-	if (wire_list_offsets_request_decode(&r->body, v, &req) != SL_OK)
-		return brk_close(r, "malformed ListOffsets v%d request", v);
-	if (!wire_reader_done(&r->body))
-		return brk_close(r, "%zu unexpected bytes after the ListOffsets v%d request body",
-		                 wire_reader_left(&r->body), v);
-	struct sl_arena *arena = r->frame->arena;
+	if (!brk_decode_ok(r, wire_list_offsets_request_decode(&r->body, v, &req), "ListOffsets"))
+		return BRK_CLOSE;
 	struct wire_list_offsets_response resp;
 	wire_list_offsets_response_init(&resp);
 	resp.throttle_time_ms = 0;
-	resp.topics_count = req.topics_count > 0 ? req.topics_count : 0;
-	if (resp.topics_count > 0) {
-		resp.topics =
-		        sl_arena_calloc(arena, (size_t)resp.topics_count, sizeof(*resp.topics));
-		if (resp.topics == NULL)
-			return brk_close(r, "out of request memory (ListOffsets v%d)", v);
-	}
+	resp.topics = brk_resp_array(r, req.topics_count, sizeof(*resp.topics), &resp.topics_count);
+	if (resp.topics == NULL)
+		return brk_close(r, "out of request memory (ListOffsets v%d)", v);
 	for (int32_t t = 0; t < resp.topics_count; t++) {
 		const struct wire_list_offsets_request_topic *in = &req.topics[t];
 		struct wire_list_offsets_response_topic_response *out = &resp.topics[t];
 		wire_list_offsets_response_topic_response_init(out);
 		out->name = in->name;
-		out->partitions_count = in->partitions_count > 0 ? in->partitions_count : 0;
-		if (out->partitions_count == 0)
-			continue;
-		out->partitions = sl_arena_calloc(arena, (size_t)out->partitions_count,
-		                                  sizeof(*out->partitions));
+		out->partitions = brk_resp_array(r, in->partitions_count, sizeof(*out->partitions),
+		                                 &out->partitions_count);
 		if (out->partitions == NULL)
 			return brk_close(r, "out of request memory (ListOffsets v%d)", v);
 		for (int32_t i = 0; i < out->partitions_count; i++)

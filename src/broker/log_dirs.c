@@ -126,12 +126,9 @@ enum brk_outcome brk_handle_describe_log_dirs(struct brk_request *r)
 {
 	int16_t v = r->header.api_version;
 	struct wire_describe_log_dirs_request req;
-	if (wire_describe_log_dirs_request_decode(&r->body, v, &req) != SL_OK)
-		return brk_close(r, "malformed DescribeLogDirs v%d request", v);
-	if (!wire_reader_done(&r->body))
-		return brk_close(r,
-		                 "%zu unexpected bytes after the DescribeLogDirs v%d request body",
-		                 wire_reader_left(&r->body), v);
+	if (!brk_decode_ok(r, wire_describe_log_dirs_request_decode(&r->body, v, &req),
+	                   "DescribeLogDirs"))
+		return BRK_CLOSE;
 	struct brk *b = r->brk;
 	struct ld_pick pick = {0};
 	enum sl_err e = req.topics_count < 0 ? pick_all(r, &pick) : pick_some(r, &req, &pick);

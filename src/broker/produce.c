@@ -474,11 +474,8 @@ enum brk_outcome brk_handle_produce(struct brk_request *r)
 {
 	int16_t v = r->header.api_version;
 	struct wire_produce_request req;
-	if (wire_produce_request_decode(&r->body, v, &req) != SL_OK)
-		return brk_close(r, "malformed Produce v%d request", v);
-	if (!wire_reader_done(&r->body))
-		return brk_close(r, "%zu unexpected bytes after the Produce v%d request body",
-		                 wire_reader_left(&r->body), v);
+	if (!brk_decode_ok(r, wire_produce_request_decode(&r->body, v, &req), "Produce"))
+		return BRK_CLOSE;
 	if (r->frame->done == NULL)
 		return brk_close(r, "Produce needs a caller that can answer later");
 	struct prod_req *pr = sl_arena_calloc(r->frame->arena, 1, sizeof(*pr));

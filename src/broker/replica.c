@@ -260,6 +260,28 @@ int16_t brk_partition_log_error(const struct brk_partition *p)
 	return WIRE_ERR_NONE;
 }
 
+int16_t brk_partition_epoch_error(const struct brk_partition *p, int32_t current_leader_epoch)
+{
+	if (current_leader_epoch < 0 || current_leader_epoch == p->leader_epoch)
+		return WIRE_ERR_NONE;
+	return current_leader_epoch < p->leader_epoch ? WIRE_ERR_FENCED_LEADER_EPOCH
+	                                              : WIRE_ERR_UNKNOWN_LEADER_EPOCH;
+}
+
+struct brk_partition *brk_partition_lookup(struct brk *b, struct wire_str topic, int32_t partition,
+                                           int32_t current_leader_epoch, int16_t *error)
+{
+	struct brk_partition *p = brk_partition_get(b, topic, partition);
+	if (p == NULL || p->deleted) {
+		*error = WIRE_ERR_UNKNOWN_TOPIC_OR_PARTITION;
+		return NULL;
+	}
+	*error = brk_partition_epoch_error(p, current_leader_epoch);
+	if (*error == WIRE_ERR_NONE)
+		*error = brk_partition_log_error(p);
+	return *error == WIRE_ERR_NONE ? p : NULL;
+}
+
 void brk_partition_advance(struct brk *b, struct brk_partition *p)
 {
 	if (p->log == NULL || p->deleted)

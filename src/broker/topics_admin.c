@@ -24,6 +24,35 @@
 #define DUP_NAME_MSG "Duplicate topic name."
 #define NO_CONTROLLER_MSG "No controller is running on this node"
 
+/* ---- duplicate names (CreateTopics, CreatePartitions) --------------------------------------- */
+
+/* Finds the duplicated names among names[0..n) (*dup, *first: see brk_admin_dups) and begins
+ * the request's batch. false: no memory (nothing begun). */
+static bool ta_begin(struct brk_request *r, struct brk_admin_batch *batch,
+                     const struct wire_str *names, size_t n, brk_admin_encode_fn *encode, void *ctx,
+                     const char *what, bool **dup, size_t **first)
+{
+	*dup = brk_admin_dups(r, names, n, first);
+	if (*dup == NULL)
+		return false;
+	brk_admin_begin(batch, r, encode, ctx, WIRE_ERR_UNKNOWN_SERVER_ERROR, what);
+	return true;
+}
+
+/* Entry i of a request whose duplicate marks are dup/first: false when its name is unique;
+ * otherwise sets op's INVALID_REQUEST result, kept only by the name's first entry (*omit for
+ * the others), and returns true: the entry is not acted on. */
+static bool ta_dup_entry(const bool *dup, const size_t *first, size_t i, struct brk_admin_op *op,
+                         bool *omit)
+{
+	if (!dup[i])
+		return false;
+	*omit = first[i] != i;
+	op->error_code = WIRE_ERR_INVALID_REQUEST;
+	op->error_message = DUP_NAME_MSG;
+	return true;
+}
+
 /* ---- CreateTopics ------------------------------------------------------------------------- */
 
 struct ct_item {
@@ -96,13 +125,9 @@ static void ct_item_run(struct ct_state *st, struct ct_item *it)
 	struct meta_ctl_result res = {0};
 	meta_ctl_create_topic(ctl_view(c), ctl_env(c), &spec, st->validate_only, &recs,
 	                      &it->num_partitions, &it->replication_factor, &res);
-	brk_admin_set_result(r, &it->op, &res);
-	if (res.error_code != WIRE_ERR_NONE)
-		return;
-	if (!st->validate_only) {
+	if (res.error_code == WIRE_ERR_NONE && !st->validate_only)
 		it->id = spec.new_id;
-		brk_admin_propose(&st->batch, &it->op, &recs);
-	}
+	brk_admin_settle(&st->batch, &it->op, &recs, &res, st->validate_only);
 }
 
 /* The topic's configs as CreateTopics v5+ reports them. false: no memory. */
@@ -169,11 +194,8 @@ enum brk_outcome brk_handle_create_topics(struct brk_request *r)
 {
 	int16_t v = r->header.api_version;
 	struct wire_create_topics_request req;
-	if (wire_create_topics_request_decode(&r->body, v, &req) != SL_OK)
-		return brk_close(r, "malformed CreateTopics v%d request", v);
-	if (!wire_reader_done(&r->body))
-		return brk_close(r, "%zu unexpected bytes after the CreateTopics v%d request body",
-		                 wire_reader_left(&r->body), v);
+	if (!brk_decode_ok(r, wire_create_topics_request_decode(&r->body, v, &req), "CreateTopics"))
+		return BRK_CLOSE;
 	size_t n = req.topics_count > 0 ? (size_t)req.topics_count : 0;
 	struct ct_state *st = sl_arena_calloc(r->frame->arena, 1, sizeof(*st));
 	struct wire_str *names = sl_arena_calloc(r->frame->arena, n + 1, sizeof(*names));
@@ -182,28 +204,21 @@ enum brk_outcome brk_handle_create_topics(struct brk_request *r)
 		return brk_close(r, "out of request memory for CreateTopics");
 	for (size_t i = 0; i < n; i++)
 		names[i] = req.topics[i].name;
-	size_t *first;
-	bool *dup = brk_admin_dups(r, names, n, &first);
-	if (dup == NULL)
-		return brk_close(r, "out of request memory for CreateTopics");
 	st->items = items;
 	st->count = n;
 	st->validate_only = req.validate_only;
-	brk_admin_begin(&st->batch, r, ct_encode, st, WIRE_ERR_UNKNOWN_SERVER_ERROR,
-	                "CreateTopics");
+	bool *dup;
+	size_t *first;
+	if (!ta_begin(r, &st->batch, names, n, ct_encode, st, "CreateTopics", &dup, &first))
+		return brk_close(r, "out of request memory for CreateTopics");
 	for (size_t i = 0; i < n; i++) {
 		struct ct_item *it = &items[i];
 		it->in = &req.topics[i];
 		it->op.batch = &st->batch;
 		it->num_partitions = -1;
 		it->replication_factor = -1;
-		if (dup[i]) {
-			it->omit = first[i] != i;
-			it->op.error_code = WIRE_ERR_INVALID_REQUEST;
-			it->op.error_message = DUP_NAME_MSG;
-			continue;
-		}
-		ct_item_run(st, it);
+		if (!ta_dup_entry(dup, first, i, &it->op, &it->omit))
+			ct_item_run(st, it);
 	}
 	return brk_admin_end(&st->batch);
 }
@@ -353,11 +368,8 @@ enum brk_outcome brk_handle_delete_topics(struct brk_request *r)
 {
 	int16_t v = r->header.api_version;
 	struct wire_delete_topics_request req;
-	if (wire_delete_topics_request_decode(&r->body, v, &req) != SL_OK)
-		return brk_close(r, "malformed DeleteTopics v%d request", v);
-	if (!wire_reader_done(&r->body))
-		return brk_close(r, "%zu unexpected bytes after the DeleteTopics v%d request body",
-		                 wire_reader_left(&r->body), v);
+	if (!brk_decode_ok(r, wire_delete_topics_request_decode(&r->body, v, &req), "DeleteTopics"))
+		return BRK_CLOSE;
 	struct dt_state *st = sl_arena_calloc(r->frame->arena, 1, sizeof(*st));
 	if (st == NULL || !dt_items(r, &req, st))
 		return brk_close(r, "out of request memory for DeleteTopics");
@@ -449,21 +461,16 @@ static void cp_item_run(struct cp_state *st, struct cp_item *it)
 	struct meta_ctl_result res = {0};
 	meta_ctl_create_partitions(view, ctl_env(c), in->name, in->count, na, as, st->validate_only,
 	                           &recs, &res);
-	brk_admin_set_result(r, &it->op, &res);
-	if (res.error_code == WIRE_ERR_NONE && !st->validate_only)
-		brk_admin_propose(&st->batch, &it->op, &recs);
+	brk_admin_settle(&st->batch, &it->op, &recs, &res, st->validate_only);
 }
 
 enum brk_outcome brk_handle_create_partitions(struct brk_request *r)
 {
 	int16_t v = r->header.api_version;
 	struct wire_create_partitions_request req;
-	if (wire_create_partitions_request_decode(&r->body, v, &req) != SL_OK)
-		return brk_close(r, "malformed CreatePartitions v%d request", v);
-	if (!wire_reader_done(&r->body))
-		return brk_close(r,
-		                 "%zu unexpected bytes after the CreatePartitions v%d request body",
-		                 wire_reader_left(&r->body), v);
+	if (!brk_decode_ok(r, wire_create_partitions_request_decode(&r->body, v, &req),
+	                   "CreatePartitions"))
+		return BRK_CLOSE;
 	size_t n = req.topics_count > 0 ? (size_t)req.topics_count : 0;
 	struct cp_state *st = sl_arena_calloc(r->frame->arena, 1, sizeof(*st));
 	struct wire_str *names = sl_arena_calloc(r->frame->arena, n + 1, sizeof(*names));
@@ -472,26 +479,19 @@ enum brk_outcome brk_handle_create_partitions(struct brk_request *r)
 		return brk_close(r, "out of request memory for CreatePartitions");
 	for (size_t i = 0; i < n; i++)
 		names[i] = req.topics[i].name;
-	size_t *first;
-	bool *dup = brk_admin_dups(r, names, n, &first);
-	if (dup == NULL)
-		return brk_close(r, "out of request memory for CreatePartitions");
 	st->items = items;
 	st->count = n;
 	st->validate_only = req.validate_only;
-	brk_admin_begin(&st->batch, r, cp_encode, st, WIRE_ERR_UNKNOWN_SERVER_ERROR,
-	                "CreatePartitions");
+	bool *dup;
+	size_t *first;
+	if (!ta_begin(r, &st->batch, names, n, cp_encode, st, "CreatePartitions", &dup, &first))
+		return brk_close(r, "out of request memory for CreatePartitions");
 	for (size_t i = 0; i < n; i++) {
 		struct cp_item *it = &items[i];
 		it->in = &req.topics[i];
 		it->op.batch = &st->batch;
-		if (dup[i]) {
-			it->omit = first[i] != i;
-			it->op.error_code = WIRE_ERR_INVALID_REQUEST;
-			it->op.error_message = DUP_NAME_MSG;
-			continue;
-		}
-		cp_item_run(st, it);
+		if (!ta_dup_entry(dup, first, i, &it->op, &it->omit))
+			cp_item_run(st, it);
 	}
 	return brk_admin_end(&st->batch);
 }

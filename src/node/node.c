@@ -41,6 +41,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 struct node {
@@ -262,6 +263,37 @@ static enum sl_err node_open_broker(struct node *n, char *err, size_t err_len)
 	return SL_OK;
 }
 
+/* A port still held by a process just killed (kill -9; on io_uring the kernel releases the
+ * ring's sockets asynchronously, tens of ms later) is retried this long before giving up. */
+#define NODE_BIND_RETRY_MS 50
+#define NODE_BIND_RETRY_FOR_MS 2000
+
+/* Listens on l; an address in use is retried every NODE_BIND_RETRY_MS for up to
+ * NODE_BIND_RETRY_FOR_MS (one INFO line), then fails with the same error as a first try.
+ * Blocks: runs at start-up, before the loop serves anything. */
+static enum sl_err node_listen_one(struct node *n, const struct node_listener *l, char *err,
+                                   size_t err_len)
+{
+	int64_t deadline = sl_mono_ms() + NODE_BIND_RETRY_FOR_MS;
+	bool logged = false;
+	for (;;) {
+		enum sl_err e = net_server_listen(n->net, l->name, l->is_controller, l->host,
+		                                  l->port, NULL, err, err_len);
+		if (e != SL_EADDRINUSE || sl_mono_ms() >= deadline)
+			return e;
+		if (!logged) {
+			SL_INFO(n->log_ctx,
+			        "listener %s: port %u in use; retrying every %d ms for up to %d ms",
+			        l->name, (unsigned)l->port, NODE_BIND_RETRY_MS,
+			        NODE_BIND_RETRY_FOR_MS);
+			logged = true;
+		}
+		struct timespec ts = {.tv_sec = 0, .tv_nsec = NODE_BIND_RETRY_MS * 1000000L};
+		while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+			;
+	}
+}
+
 static enum sl_err node_listen(struct node *n, char *err, size_t err_len)
 {
 	const struct node_config *c = n->config;
@@ -281,9 +313,7 @@ static enum sl_err node_listen(struct node *n, char *err, size_t err_len)
 		return e;
 	}
 	for (size_t i = 0; i < c->listener_count; i++) {
-		const struct node_listener *l = &c->listeners[i];
-		e = net_server_listen(n->net, l->name, l->is_controller, l->host, l->port, NULL,
-		                      err, err_len);
+		e = node_listen_one(n, &c->listeners[i], err, err_len);
 		if (e != SL_OK)
 			return e;
 	}
