@@ -536,6 +536,13 @@ enum sl_err stor_log_manager_create(struct stor_log_manager *m, const char *topi
 	*out = stor_log_manager_get(m, topic, partition);
 	if (*out != NULL)
 		return SL_OK;
+	/* Refuse before any file is created: a refused partition leaves nothing on disk. */
+	if (m->log_count >= m->opts.max_partitions) {
+		set_err(err, err_len,
+		        "cannot create %s: the broker holds %zu partitions (limit %u)", probe,
+		        m->log_count, m->opts.max_partitions);
+		return SL_ELIMIT;
+	}
 	size_t d = 0;
 	for (size_t i = 1; i < m->dir_count; i++)
 		if (m->dir_logs[i] < m->dir_logs[d])

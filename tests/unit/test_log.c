@@ -628,6 +628,38 @@ START_TEST(t_delete_keeps_ranges_readable)
 }
 END_TEST
 
+/* The partition limit is checked before anything is created: a refused partition leaves no
+ * directory behind for the next start-up to find. */
+START_TEST(t_partition_limit_creates_nothing)
+{
+	struct io_loop *loop = lt_loop(_i);
+	char dir[128], err[256] = "", path[400];
+	lt_tmpdir(dir, sizeof(dir));
+	const char *dirs[] = {dir};
+	struct stor_log_manager_opts o;
+	stor_log_manager_opts_init(&o);
+	o.log_dirs = dirs;
+	o.log_dir_count = 1;
+	o.start_timer = false;
+	o.max_partitions = 2;
+	struct stor_log_manager *m = NULL;
+	ck_assert_int_eq(stor_log_manager_open(loop, &o, &m, NULL, err, sizeof(err)), SL_OK);
+	struct stor_log *log;
+	ck_assert_int_eq(stor_log_manager_create(m, "lim", 0, NULL, &log, err, sizeof(err)), SL_OK);
+	ck_assert_int_eq(stor_log_manager_create(m, "lim", 1, NULL, &log, err, sizeof(err)), SL_OK);
+	ck_assert_int_eq(stor_log_manager_create(m, "lim", 2, NULL, &log, err, sizeof(err)),
+	                 SL_ELIMIT);
+	ck_assert_msg(strstr(err, "limit 2") != NULL, "%s", err);
+	snprintf(path, sizeof(path), "%s/lim-2", dir);
+	ck_assert(!lt_exists(path));
+	/* An existing partition is still returned at the limit. */
+	ck_assert_int_eq(stor_log_manager_create(m, "lim", 1, NULL, &log, err, sizeof(err)), SL_OK);
+	(void)stor_log_manager_close(m, false, NULL, 0);
+	io_loop_destroy(loop);
+	lt_rmtree(dir);
+}
+END_TEST
+
 START_TEST(t_checkpoint_formats)
 {
 	char dir[128], path[256], err[256];
@@ -916,6 +948,7 @@ Suite *test_suite(void)
 	tcase_set_timeout(tc, 120);
 	tcase_add_loop_test(tc, t_append_read, 0, LT_BACKEND_COUNT);
 	tcase_add_loop_test(tc, t_delete_keeps_ranges_readable, 0, LT_BACKEND_COUNT);
+	tcase_add_loop_test(tc, t_partition_limit_creates_nothing, 0, LT_BACKEND_COUNT);
 	tcase_add_loop_test(tc, t_log_append_time_and_limits, 0, LT_BACKEND_COUNT);
 	tcase_add_loop_test(tc, t_roll, 0, LT_BACKEND_COUNT);
 	tcase_add_loop_test(tc, t_timestamp, 0, LT_BACKEND_COUNT);
