@@ -160,7 +160,6 @@ void net_server_check_invariants(const struct net_server *s);
 /* Address of listener i (in net_server_listen order): "host:port" with the bound port. */
 const char *net_server_listener_addr(const struct net_server *s, size_t i);
 
-
 /* ---- client: a small synchronous Kafka client for the command-line tools (client.c) ------ */
 
 /* One blocking TCP connection to a broker, used by tools (never on a node's io loop). Every
@@ -209,8 +208,8 @@ const char *net_client_addr(const struct net_client *c);
  * Errors (one line in err naming the broker): SL_ETIMEDOUT, SL_ECLOSED (the broker closed
  * the connection), SL_EMALFORMED (bad frame, wrong correlation id, undecodable body),
  * SL_ENOMEM (arena or buffer limit), SL_ESYS. After an error the client is unusable. */
-enum sl_err net_client_call(struct net_client *c, int16_t api_key, int16_t version,
-                            const void *req, void *resp, struct sl_arena *arena,
-                            int64_t timeout_ms, char *err, size_t err_len) SL_MUST_USE;
+enum sl_err net_client_call(struct net_client *c, int16_t api_key, int16_t version, const void *req,
+                            void *resp, struct sl_arena *arena, int64_t timeout_ms, char *err,
+                            size_t err_len) SL_MUST_USE;
 
 #endif
