@@ -22,6 +22,9 @@
 
 #define FETCH_SESSION_EVICTION_MS 120000    /* Kafka's min.incremental.fetch.session.eviction.ms */
 #define FETCH_SESSION_PARTITIONS_MAX 100000 /* partitions one session may hold */
+/* Entries (capacity) of all sessions together (~300 bytes each): without it every slot could
+ * hold FETCH_SESSION_PARTITIONS_MAX entries. A fetch over the budget is sessionless. */
+#define FETCH_SESSIONS_PARTITIONS_TOTAL_MAX 150000
 
 /* One partition of a fetch session (KIP-227 CachedPartition). */
 struct fetch_session_part {
@@ -51,6 +54,7 @@ struct brk_fetch_sessions {
 	struct fetch_session *slots; /* max_incremental_fetch_session_cache_slots of them */
 	uint32_t slot_count;
 	uint32_t used;
+	uint64_t parts_total; /* sum of the sessions' cap, <= FETCH_SESSIONS_PARTITIONS_TOTAL_MAX */
 	uint64_t gen_next;
 	uint64_t rng;
 	struct fetch_ctx *parked; /* doubly linked */

@@ -15,7 +15,8 @@
  *
  * Invariants: the slots are allocated once (brk_fetch_sessions_create); a session's partition
  * array is allocated when the session is created and grows only when an incremental fetch
- * adds partitions, bounded by FETCH_SESSION_PARTITIONS_MAX. used == number of slots with id != 0.
+ * adds partitions, bounded by FETCH_SESSION_PARTITIONS_MAX. used == number of slots with id != 0;
+ * parts_total == the sum of their caps, bounded by FETCH_SESSIONS_PARTITIONS_TOTAL_MAX.
  * Every structural change of a session takes a fresh generation number.
  */
 #include "fetch_int.h"
@@ -81,6 +82,8 @@ static void session_remove(struct brk_fetch_sessions *s, struct fetch_session *s
 {
 	SL_ASSERT(sess->id != 0);
 	SL_ASSERT(s->used > 0);
+	SL_ASSERT(s->parts_total >= sess->cap);
+	s->parts_total -= sess->cap;
 	free(sess->parts);
 	*sess = (struct fetch_session){0};
 	s->used--;
@@ -127,6 +130,8 @@ static struct fetch_session *session_create(struct brk_fetch_sessions *s, size_t
 	if (sess == NULL)
 		return NULL;
 	uint32_t cap = (uint32_t)SL_MAX(part_count, 8);
+	if (s->parts_total + cap > FETCH_SESSIONS_PARTITIONS_TOTAL_MAX)
+		return NULL;
 	struct fetch_session_part *parts = calloc(cap, sizeof(*parts));
 	if (parts == NULL)
 		return NULL;
@@ -138,6 +143,7 @@ static struct fetch_session *session_create(struct brk_fetch_sessions *s, size_t
 	                               .cap = cap,
 	                               .parts = parts};
 	s->used++;
+	s->parts_total += cap;
 	return sess;
 }
 
@@ -255,7 +261,7 @@ static struct fetch_session_part *entry_find(struct fetch_session *sess, struct 
 	return NULL;
 }
 
-static enum sl_err session_upsert(struct fetch_session *sess,
+static enum sl_err session_upsert(struct brk_fetch_sessions *s, struct fetch_session *sess,
                                   const struct wire_fetch_request_topic *t,
                                   const struct wire_fetch_request_partition *rp)
 {
@@ -269,10 +275,13 @@ static enum sl_err session_upsert(struct fetch_session *sess,
 		if (sess->cap >= FETCH_SESSION_PARTITIONS_MAX)
 			return SL_ELIMIT;
 		uint32_t cap = SL_MIN(sess->cap * 2, (uint32_t)FETCH_SESSION_PARTITIONS_MAX);
+		if (s->parts_total - sess->cap + cap > FETCH_SESSIONS_PARTITIONS_TOTAL_MAX)
+			return SL_ELIMIT;
 		struct fetch_session_part *np = realloc(sess->parts, cap * sizeof(*np));
 		if (np == NULL)
 			return SL_ENOMEM;
 		sess->parts = np;
+		s->parts_total += cap - sess->cap;
 		sess->cap = cap;
 	}
 	entry_set(&sess->parts[sess->count++], t, rp);
@@ -346,7 +355,7 @@ static enum sl_err incremental(struct fetch_ctx *ctx, const struct wire_fetch_re
 	for (int32_t t = 0; t < req->topics_count; t++) {
 		const struct wire_fetch_request_topic *rt = &req->topics[t];
 		for (int32_t k = 0; k < rt->partitions_count; k++) {
-			if (session_upsert(sess, rt, &rt->partitions[k]) != SL_OK) {
+			if (session_upsert(s, sess, rt, &rt->partitions[k]) != SL_OK) {
 				/* Over the bound: the client starts again with a full fetch, which
 				 * then gets no session. */
 				session_remove(s, sess);

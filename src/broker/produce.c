@@ -13,7 +13,8 @@
  *      up-convert; a batch larger than the topic's max.message.bytes -> MESSAGE_TOO_LARGE;
  *      stor_batch_validate with Kafka's client rules -> CORRUPT_MESSAGE / INVALID_RECORD /
  *      UNSUPPORTED_COMPRESSION_TYPE / MESSAGE_TOO_LARGE (decompressed records area over
- *      PRODUCE_RECORDS_MAX);
+ *      PRODUCE_RECORDS_MAX); a CreateTime batch's maxTimestamp is set to its records' maximum
+ *      (Kafka's LogValidator does the same: the client's header value is not trusted);
  *   3. topic compression.type (else the broker's; "producer" = keep) different from a batch's
  *      codec -> the records are recompressed into request memory;
  *   4. each batch is appended (several batches in one entry are accepted, each appended; Kafka
@@ -202,6 +203,15 @@ static int16_t check_batch(struct prod_part *pp, uint8_t *data, size_t n, int32_
 	}
 	out->data = data;
 	out->len = *consumed;
+	if ((v.h.attributes & STOR_BATCH_ATTR_LOG_APPEND_TIME) == 0 &&
+	    v.h.max_timestamp != info.max_timestamp) {
+		/* Kafka's LogValidator sets a CreateTime batch's maxTimestamp from its records: the
+		 * client's value is not trusted (retention and the time index read it). */
+		sl_store_be64(data + 35, (uint64_t)info.max_timestamp);
+		sl_store_be32(data + STOR_BATCH_CRC_OFFSET,
+		              sl_crc32c(0, data + STOR_BATCH_ATTRIBUTES_OFFSET,
+		                        *consumed - STOR_BATCH_ATTRIBUTES_OFFSET));
+	}
 	int from = stor_batch_compression(&v);
 	if (codec_to < 0 || codec_to == from)
 		return WIRE_ERR_NONE;

@@ -177,6 +177,33 @@ START_TEST(test_produce_recompresses_to_topic_codec)
 }
 END_TEST
 
+/* Kafka's LogValidator rewrites a CreateTime batch's maxTimestamp from its records: a client's
+ * header value is not trusted (retention, the time index and ListOffsets -3 read it). */
+START_TEST(test_produce_rewrites_bogus_max_timestamp)
+{
+	const int64_t bogus[] = {INT64_MAX / 2, 5};
+	for (size_t i = 0; i < SL_ARRAY_LEN(bogus); i++) {
+		sl_buf_reset(&T.batch);
+		make_batch(&T.batch, 3, 1000, 10, i == 0 ? 0 : STOR_COMPRESSION_GZIP);
+		sl_store_be64(T.batch.data + 35, (uint64_t)bogus[i]);
+		uint32_t crc = sl_crc32c(0, T.batch.data + 21, T.batch.len - 21);
+		sl_store_be32(T.batch.data + 17, crc);
+		struct pdata pd = {"orders", 0, T.batch.data, (int32_t)T.batch.len};
+		ck_assert_int_eq(produce(9, -1, &pd, 1), BRK_RESPOND);
+		struct wire_produce_response resp;
+		ck_assert_int_eq(produce_reply(9, &resp, 0)->error_code, 0);
+	}
+	ck_assert_int_eq(first_batch("orders").max_timestamp, 1002);
+	struct wire_list_offsets_response_partition_response p = list_offsets(7, "orders", 0, -3);
+	ck_assert_int_eq(p.error_code, 0);
+	ck_assert_int_eq(p.offset, 2);
+	ck_assert_int_eq(p.timestamp, 1002);
+	/* The second (gzip) batch's records 1000..1002 are found by time too. */
+	p = list_offsets(7, "orders", 0, 1001);
+	ck_assert_int_eq(p.offset, 1);
+}
+END_TEST
+
 /* ---- the partition table follows the image --------------------------------------------------- */
 
 START_TEST(test_topic_removed_deletes_log)
@@ -463,6 +490,7 @@ Suite *test_suite(void)
 	tcase_add_test(tc, test_produce_errors);
 	tcase_add_test(tc, test_produce_log_append_time);
 	tcase_add_test(tc, test_produce_recompresses_to_topic_codec);
+	tcase_add_test(tc, test_produce_rewrites_bogus_max_timestamp);
 	tcase_add_test(tc, test_topic_removed_deletes_log);
 	tcase_add_test(tc, test_produce_several_batches_in_one_entry);
 	tcase_add_test(tc, test_produce_storage_error_when_log_cannot_be_created);

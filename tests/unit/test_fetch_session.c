@@ -7,6 +7,7 @@
  */
 #include "fetch_test_util.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #define VALUE_LEN 64
@@ -200,6 +201,77 @@ START_TEST(test_cache_full_sessionless_then_evict)
 }
 END_TEST
 
+/* The partitions of all sessions together are bounded (FETCH_SESSIONS_PARTITIONS_TOTAL_MAX):
+ * without it every slot could hold FETCH_SESSION_PARTITIONS_MAX entries (~30 MB each). */
+static void grow_session(int32_t id, int32_t *epoch, int32_t first_partition, size_t n,
+                         struct wire_fetch_response *resp)
+{
+	struct wire_fetch_request_partition *ps = calloc(n, sizeof(*ps));
+	ck_assert_ptr_nonnull(ps);
+	for (size_t i = 0; i < n; i++) {
+		wire_fetch_request_partition_init(&ps[i]);
+		ps[i].partition = first_partition + (int32_t)i;
+		ps[i].partition_max_bytes = BIG;
+	}
+	struct wire_fetch_request_topic t;
+	wire_fetch_request_topic_init(&t);
+	t.topic = wire_str_c("nosuch");
+	t.partitions = ps;
+	t.partitions_count = (int32_t)n;
+	struct wire_fetch_request r;
+	wire_fetch_request_init(&r);
+	r.replica_id = -1;
+	r.max_bytes = BIG;
+	r.session_id = id;
+	r.session_epoch = *epoch;
+	r.topics = &t;
+	r.topics_count = 1;
+	sl_buf_reset(&F.req);
+	sl_buf_reset(&F.resp);
+	sl_arena_reset(&F.arena);
+	struct wire_request_header h;
+	wire_request_header_init(&h);
+	h.api_key = 1;
+	h.api_version = 12;
+	h.correlation_id = ++F.correlation_id;
+	h.client_id = wire_str_c("fetch-test");
+	wire_request_header_encode(&F.req, &h);
+	wire_fetch_request_encode(&F.req, 12, &r);
+	ck_assert_int_eq(sl_buf_err(&F.req), SL_OK);
+	free(ps);
+	F.frame = (struct brk_frame){
+	        .data = F.req.data, .len = F.req.len, .arena = &F.arena, .log_ctx = "fetch-test"};
+	ck_assert_int_eq(brk_handle(F.brk, &F.frame, &F.resp, F.reason, sizeof(F.reason)),
+	                 BRK_RESPOND);
+	ft_decode(12, resp);
+	if (resp->error_code == 0)
+		(*epoch)++;
+}
+
+START_TEST(test_total_session_partitions_bounded)
+{
+	enum { STEP = 20000 };
+	struct wire_fetch_response resp;
+	int32_t a = new_session(12), ea = 1;
+	for (int32_t k = 0; k < FETCH_SESSION_PARTITIONS_MAX / STEP - 1; k++) {
+		grow_session(a, &ea, k * STEP, STEP, &resp);
+		ck_assert_int_eq(resp.error_code, 0);
+	}
+	int32_t b = new_session(12), eb = 1;
+	bool refused = false;
+	/* 60003 partitions: within the per-session bound, over what is left of the total. */
+	for (int32_t k = 0; k < 3 && !refused; k++) {
+		grow_session(b, &eb, k * STEP, STEP, &resp);
+		refused = resp.error_code == WIRE_ERR_FETCH_SESSION_ID_NOT_FOUND;
+	}
+	ck_assert(refused);
+	ck_assert_uint_eq(fetch_sessions_used(F.brk), 1);
+	/* The first session still works. */
+	incremental(12, a, ea, NULL, 0, NULL, 0, &resp);
+	ck_assert_int_eq(resp.error_code, 0);
+}
+END_TEST
+
 START_TEST(test_incremental_long_poll)
 {
 	int32_t id = new_session(12);
@@ -236,6 +308,7 @@ Suite *test_suite(void)
 	tcase_add_test(tc, test_close_with_final_epoch);
 	tcase_add_test(tc, test_cache_full_sessionless_then_evict);
 	tcase_add_test(tc, test_incremental_long_poll);
+	tcase_add_test(tc, test_total_session_partitions_bounded);
 	suite_add_tcase(s, tc);
 	return s;
 }
