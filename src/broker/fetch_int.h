@@ -54,7 +54,8 @@ struct brk_fetch_sessions {
 	struct fetch_session *slots; /* max_incremental_fetch_session_cache_slots of them */
 	uint32_t slot_count;
 	uint32_t used;
-	uint64_t parts_total; /* sum of the sessions' cap, <= FETCH_SESSIONS_PARTITIONS_TOTAL_MAX */
+	uint64_t parts_total;     /* sum of the sessions' cap, <= parts_total_max */
+	uint64_t parts_total_max; /* FETCH_SESSIONS_PARTITIONS_TOTAL_MAX (tests lower it) */
 	uint64_t gen_next;
 	uint64_t rng;
 	struct fetch_ctx *parked; /* doubly linked */
@@ -134,6 +135,9 @@ struct fetch_session_part *fetch_session_entry(const struct fetch_ctx *ctx,
                                                const struct fetch_part *fp);
 /* Test hook: replaces the session cache's clock (NULL restores the monotonic clock). */
 void fetch_sessions_set_clock(struct brk *b, int64_t (*now_ms)(void));
+/* TEST ONLY: lowers the partition budget of all sessions together (default
+ * FETCH_SESSIONS_PARTITIONS_TOTAL_MAX) so a test reaches it with small requests. */
+void fetch_sessions_set_partitions_total_max(struct brk *b, uint64_t max);
 /* Sessions in use (tests). */
 uint32_t fetch_sessions_used(const struct brk *b);
 

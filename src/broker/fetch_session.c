@@ -16,7 +16,8 @@
  * Invariants: the slots are allocated once (brk_fetch_sessions_create); a session's partition
  * array is allocated when the session is created and grows only when an incremental fetch
  * adds partitions, bounded by FETCH_SESSION_PARTITIONS_MAX. used == number of slots with id != 0;
- * parts_total == the sum of their caps, bounded by FETCH_SESSIONS_PARTITIONS_TOTAL_MAX.
+ * parts_total == the sum of their caps, bounded by parts_total_max
+ * (FETCH_SESSIONS_PARTITIONS_TOTAL_MAX).
  * Every structural change of a session takes a fresh generation number.
  */
 #include "fetch_int.h"
@@ -41,6 +42,7 @@ enum sl_err brk_fetch_sessions_create(struct brk *b)
 	s->gen_next = 1;
 	s->rng = (uint64_t)sl_mono_ns() | 1;
 	s->now_ms = sl_mono_ms;
+	s->parts_total_max = FETCH_SESSIONS_PARTITIONS_TOTAL_MAX;
 	b->sessions = s;
 	return SL_OK;
 }
@@ -55,6 +57,11 @@ void brk_fetch_sessions_destroy(struct brk *b)
 	free(s->slots);
 	free(s);
 	b->sessions = NULL;
+}
+
+void fetch_sessions_set_partitions_total_max(struct brk *b, uint64_t max)
+{
+	b->sessions->parts_total_max = max;
 }
 
 void fetch_sessions_set_clock(struct brk *b, int64_t (*now_ms)(void))
@@ -130,7 +137,7 @@ static struct fetch_session *session_create(struct brk_fetch_sessions *s, size_t
 	if (sess == NULL)
 		return NULL;
 	uint32_t cap = (uint32_t)SL_MAX(part_count, 8);
-	if (s->parts_total + cap > FETCH_SESSIONS_PARTITIONS_TOTAL_MAX)
+	if (s->parts_total + cap > s->parts_total_max)
 		return NULL;
 	struct fetch_session_part *parts = calloc(cap, sizeof(*parts));
 	if (parts == NULL)
@@ -275,7 +282,7 @@ static enum sl_err session_upsert(struct brk_fetch_sessions *s, struct fetch_ses
 		if (sess->cap >= FETCH_SESSION_PARTITIONS_MAX)
 			return SL_ELIMIT;
 		uint32_t cap = SL_MIN(sess->cap * 2, (uint32_t)FETCH_SESSION_PARTITIONS_MAX);
-		if (s->parts_total - sess->cap + cap > FETCH_SESSIONS_PARTITIONS_TOTAL_MAX)
+		if (s->parts_total - sess->cap + cap > s->parts_total_max)
 			return SL_ELIMIT;
 		struct fetch_session_part *np = realloc(sess->parts, cap * sizeof(*np));
 		if (np == NULL)
