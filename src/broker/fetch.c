@@ -100,14 +100,6 @@ static void read_part(struct fetch_ctx *ctx, struct fetch_part *fp, uint64_t lim
 }
 
 /* Checks the v9+ current_leader_epoch of the request's partitions (before any read). */
-static int16_t epoch_error(const struct brk_partition *p, int32_t current_leader_epoch)
-{
-	if (current_leader_epoch < 0 || current_leader_epoch == p->leader_epoch)
-		return WIRE_ERR_NONE;
-	return current_leader_epoch < p->leader_epoch ? WIRE_ERR_FENCED_LEADER_EPOCH
-	                                              : WIRE_ERR_UNKNOWN_LEADER_EPOCH;
-}
-
 /* Reads every partition; sets ctx->bytes and ctx->has_error. */
 static void fetch_read_all(struct fetch_ctx *ctx)
 {
@@ -251,7 +243,8 @@ static void fetch_check_epochs(struct fetch_ctx *ctx, const struct wire_fetch_re
 			struct fetch_part *fp = &ctx->parts[i];
 			if (fp->p == NULL)
 				continue;
-			int16_t e = epoch_error(fp->p, rt->partitions[k].current_leader_epoch);
+			int16_t e = brk_partition_epoch_error(
+			        fp->p, rt->partitions[k].current_leader_epoch);
 			if (e != WIRE_ERR_NONE) {
 				fp->error = e;
 				fp->p = NULL;
