@@ -157,3 +157,23 @@ void raft_props_release(struct raft *r)
 {
 	drain(r);
 }
+
+/* Temporary (the quorum driver replaces this file): no Raft RPCs on the local log. */
+enum sl_err raft_handle_rpc(struct raft *r, int16_t api_key, int16_t version,
+                            struct wire_reader *body, struct sl_arena *arena, struct sl_buf *out,
+                            raft_rpc_done_fn *done, void *ctx)
+{
+	(void)r, (void)api_key, (void)version, (void)body, (void)arena, (void)out, (void)done,
+	        (void)ctx;
+	return SL_EUNSUPPORTED;
+}
+
+bool raft_is_active(const struct raft *r)
+{
+	return !r->offline;
+}
+
+int64_t raft_high_watermark(const struct raft *r)
+{
+	return r->committed_end;
+}

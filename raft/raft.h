@@ -4,18 +4,20 @@
  *
  * Writers propose a batch of framed record values and get a callback once it is committed;
  * every committed batch is handed, in offset order, to the apply callback (before the
- * proposer's done callback). In this issue the implementation is a local single-node log
- * (local_log.c): committed = appended and fdatasynced. The Raft issue replaces the
- * implementation behind this header with the quorum; callers and the on-disk format stay.
+ * proposer's done callback). The implementation is the KRaft quorum: the pure state machine
+ * raft/core/raft_core.h driven by quorum_*.c over the storage engine and the network; committed
+ * = below the high watermark (a majority of voters hold it durably).
  *
  * On-disk format: an ordinary storage-engine log (Kafka segment layout); each batch is a
  * RecordBatch v2, uncompressed, partitionLeaderEpoch = the epoch, producer id/epoch/sequence
  * -1, CreateTime with every timestamp = append time, each record's key null and value =
  * ApiMessageAndVersion (metadata.h), at most RAFT_BATCH_RECORDS_MAX records.
  *
- * Start-up: open/recover the log; if it is empty, write the records of bootstrap.checkpoint
- * (written by `sluice storage format`) as the first batch(es), durably; then replay every
- * batch through apply. A replay error (a record the image rejects) stops start-up.
+ * Start-up: open/recover the log and quorum-state; a single-voter quorum elects itself and
+ * raft_open returns once everything in the log is committed and applied; with several voters
+ * records are applied as they commit. The first leader of an empty log writes the records of
+ * bootstrap.checkpoint (written by `sluice storage format`) right after its LeaderChange
+ * record. A replay error (a record the image rejects) stops start-up / takes the log offline.
  */
 #ifndef SL_RAFT_H
 #define SL_RAFT_H
@@ -38,8 +40,24 @@ struct raft;
  * raft_open with err; after start-up it takes the log offline (the node must stop). */
 typedef enum sl_err raft_apply_fn(void *ctx, int64_t base_offset, const struct wire_bytes *values,
                                   size_t count, char *err, size_t err_len);
-/* A proposal's end: err SL_OK and the offset of its last record, or an error (log offline). */
+/* A proposal's end: err SL_OK and the offset of its last record; SL_ECANCELED when this node
+ * lost the leadership before the batch committed (NOT_CONTROLLER: it may still commit under
+ * the next leader); SL_EIO when the log went offline. */
 typedef void raft_propose_done_fn(void *ctx, enum sl_err err, int64_t last_offset);
+
+/* One voter of a static quorum (controller.quorum.voters). */
+struct raft_voter {
+	int32_t id;
+	char host[256];
+	uint16_t port;
+};
+
+#define RAFT_VOTERS_MAX 16
+
+/* Leadership changes (from the loop): is_leader true once this node leads `epoch` AND has
+ * applied every committed record up to the epoch start (the active controller may then
+ * serve); false when it stops leading. */
+typedef void raft_leader_fn(void *ctx, bool is_leader, int32_t epoch);
 
 struct raft_opts {
 	struct io_loop *loop;     /* borrowed for the log's life */
@@ -48,6 +66,19 @@ struct raft_opts {
 	uint64_t segment_bytes; /* metadata.log.segment.bytes; 0 = 1 GiB */
 	raft_apply_fn *apply;   /* required */
 	void *apply_ctx;
+	/* The quorum. voter_count 0 = a single-voter quorum of node_id (tests, local use). */
+	const char *cluster_id; /* checked against Raft requests; NULL = not checked */
+	struct raft_voter voters[RAFT_VOTERS_MAX];
+	uint32_t voter_count;
+	int64_t election_timeout_ms;     /* 0 = 1000 */
+	int64_t fetch_timeout_ms;        /* 0 = 2000 */
+	int64_t election_backoff_max_ms; /* 0 = 1000 */
+	int64_t request_timeout_ms;      /* 0 = 2000 */
+	int64_t retry_backoff_ms;        /* 0 = 20 */
+	int64_t noop_interval_ms;        /* metadata.max.idle.interval.ms: the active leader
+	                                  * appends a NoOpRecord this often; 0 = never */
+	raft_leader_fn *on_leader;       /* may be NULL */
+	void *leader_ctx;
 };
 
 /* Opens (or creates) the log, writes the bootstrap records when empty, replays everything
@@ -57,18 +88,36 @@ enum sl_err raft_open(const struct raft_opts *o, struct raft **out, char *err,
 
 /* Proposes count framed values (copied) as one atomic batch. SL_OK: done runs exactly once,
  * later, from the loop (after apply ran for the batch). SL_EINVAL for count 0 or over
- * RAFT_BATCH_RECORDS_MAX records / RAFT_BATCH_BYTES_MAX, SL_EIO when the log is offline (no
- * callback). */
+ * RAFT_BATCH_RECORDS_MAX records / RAFT_BATCH_BYTES_MAX, SL_EAGAIN when this node is not the
+ * active leader (NOT_CONTROLLER), SL_EIO when the log is offline (no callback). */
 enum sl_err raft_propose(struct raft *r, const struct wire_bytes *values, size_t count,
                          raft_propose_done_fn *done, void *ctx) SL_MUST_USE;
 
 /* The offset after the last committed record. */
 int64_t raft_end_offset(const struct raft *r);
-/* The current epoch and leader (the local log: epoch from quorum-state or 1, leader = self). */
+/* The current epoch and leader (-1 = unknown). */
 int32_t raft_epoch(const struct raft *r);
 int32_t raft_leader_id(const struct raft *r);
 /* True while proposals are in flight (the node waits for them before closing). */
 bool raft_busy(const struct raft *r);
+
+/* True when this node leads and has applied up to its epoch start (proposals accepted). */
+bool raft_is_active(const struct raft *r);
+/* The committed offset (-1 = unknown yet). */
+int64_t raft_high_watermark(const struct raft *r);
+
+/* Serves one Raft RPC that arrived on a controller listener: Vote (52), BeginQuorumEpoch (53),
+ * EndQuorumEpoch (54), DescribeQuorum (55), FetchSnapshot (59) and Fetch (1) of
+ * __cluster_metadata. body is positioned at the request body (decoded here; arrays go to
+ * arena). Returns SL_OK with the encoded response body appended to out (answered now),
+ * SL_EAGAIN when the answer comes later through done (Fetch long poll; done gets the body,
+ * valid during the call, or NULL when the node closes), SL_EMALFORMED for a body that does not
+ * decode and SL_ECLOSED while the log closes (the caller closes the connection),
+ * SL_EUNSUPPORTED for another api key. */
+typedef void raft_rpc_done_fn(void *ctx, const uint8_t *body, size_t len);
+enum sl_err raft_handle_rpc(struct raft *r, int16_t api_key, int16_t version,
+                            struct wire_reader *body, struct sl_arena *arena, struct sl_buf *out,
+                            raft_rpc_done_fn *done, void *ctx) SL_MUST_USE;
 
 /* Closes the log (clean: fsync + checkpoints when nothing is in flight). */
 void raft_close(struct raft *r);

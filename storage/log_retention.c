@@ -175,6 +175,24 @@ enum sl_err stor_log_truncate(struct stor_log *log, int64_t offset)
 	return epochs_truncate(log);
 }
 
+enum sl_err stor_log_truncate_fully(struct stor_log *log, int64_t offset)
+{
+	if (log->offline)
+		return SL_EIO;
+	if (log->inflight_count > 0)
+		return SL_EAGAIN;
+	if (offset < 0)
+		return SL_EINVAL;
+	enum sl_err e = lower_recovery_point(log, SL_MIN(offset, log->log_start_offset));
+	if (e == SL_OK)
+		e = restart_at(log, offset);
+	if (e == SL_OK)
+		e = stor_dir_fsync(log->dir);
+	if (e != SL_OK && !log->offline)
+		stor_log_set_offline(log, e, "truncate fully");
+	return e == SL_OK ? SL_OK : SL_EIO;
+}
+
 enum sl_err stor_log_advance_start_offset(struct stor_log *log, int64_t offset)
 {
 	if (log->offline)

@@ -252,6 +252,10 @@ enum sl_err stor_log_find_timestamp(struct stor_log *log, int64_t ts, int64_t *o
  * log start empties the log and restarts it at offset. Epoch entries at or beyond the new end
  * are dropped. */
 enum sl_err stor_log_truncate(struct stor_log *log, int64_t offset) SL_MUST_USE;
+/* Deletes every segment and restarts the log empty at offset (log start = end = offset), as
+ * Kafka's truncateFullyAndStartAt (a replica installing a snapshot). SL_EAGAIN while appends
+ * are in flight, SL_EIO on failure (the log is then offline). */
+enum sl_err stor_log_truncate_fully(struct stor_log *log, int64_t offset) SL_MUST_USE;
 /* DeleteRecords: moves the log start offset up to offset (<= written_offset, else
  * SL_EINVAL); segments wholly below it are deleted by the next retention pass. */
 enum sl_err stor_log_advance_start_offset(struct stor_log *log, int64_t offset) SL_MUST_USE;

@@ -45,6 +45,13 @@ static void op_failed(struct brk_admin_op *op, enum sl_err err)
 	if (f->log_ctx != NULL)
 		SL_WARN(f->log_ctx, "%s: metadata proposal failed: %s", batch->propose_what,
 		        sl_err_msg(err));
+	/* Not the active controller (SL_EAGAIN), or it lost the leadership before the records
+	 * committed (SL_ECANCELED: they may still commit under the next leader). */
+	if (err == SL_EAGAIN || err == SL_ECANCELED) {
+		op->error_code = WIRE_ERR_NOT_CONTROLLER;
+		op->error_message = "this node is not the active controller";
+		return;
+	}
 	op->error_code = batch->propose_error;
 	op->error_message = sl_err_msg(err);
 }

@@ -12,7 +12,7 @@
 
 static const struct brk_api brk_api_table[] = {
         {0, 0, 11, BRK_ON_BROKER, brk_handle_produce},
-        {1, 0, 16, BRK_ON_BROKER, brk_handle_fetch},
+        {1, 0, 16, BRK_ON_BROKER | BRK_ON_CONTROLLER, brk_handle_fetch},
         {2, 0, 9, BRK_ON_BROKER, brk_handle_list_offsets},
         {3, 0, 12, BRK_ON_BROKER, brk_handle_metadata},
         {10, 0, 4, BRK_ON_BROKER, brk_handle_find_coordinator},

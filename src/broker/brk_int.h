@@ -127,6 +127,9 @@ enum brk_outcome brk_handle_alter_configs(struct brk_request *r);             /*
 enum brk_outcome brk_handle_incremental_alter_configs(struct brk_request *r); /* configs.c */
 enum brk_outcome brk_handle_describe_cluster(struct brk_request *r);          /* cluster.c */
 enum brk_outcome brk_handle_find_coordinator(struct brk_request *r);          /* coordinator.c */
+/* Vote, BeginQuorumEpoch, EndQuorumEpoch, DescribeQuorum, FetchSnapshot and a controller
+ * listener's Fetch: handed to the metadata quorum (raft_rpc.c). */
+enum brk_outcome brk_handle_raft(struct brk_request *r);
 
 /* Auto-creation of topics named by Metadata (auto.create.topics.enable) and Produce is not
  * done by Produce (Kafka: only Metadata creates). metadata.c. */

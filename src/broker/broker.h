@@ -35,6 +35,8 @@ struct brk_config_entry {
 	const char *documentation; /* may be NULL */
 };
 
+struct raft;
+
 struct brk_opts {
 	int32_t node_id;
 	const char *cluster_id;      /* copied; from the formatted dirs */
@@ -45,6 +47,7 @@ struct brk_opts {
 	struct io_loop *loop;
 	struct stor_log_manager *logs;
 	struct ctl *ctl;             /* the controller (combined mode: in this process) */
+	struct raft *raft;           /* the metadata quorum (controllers): Raft RPCs; may be NULL */
 	const char *const *log_dirs; /* DescribeLogDirs */
 	size_t log_dir_count;
 	bool auto_create_topics_enable;     /* auto.create.topics.enable */

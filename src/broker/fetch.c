@@ -261,6 +261,8 @@ static bool can_park(const struct fetch_ctx *ctx)
 
 enum brk_outcome brk_handle_fetch(struct brk_request *r)
 {
+	if (r->frame->is_controller_listener)
+		return brk_handle_raft(r); /* __cluster_metadata replication */
 	struct brk *b = r->brk;
 	int16_t v = r->header.api_version;
 	struct wire_fetch_request req;

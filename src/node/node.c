@@ -192,7 +192,26 @@ static enum sl_err node_open_logs(struct node *n, char *err, size_t err_len)
 	        .segment_bytes = (uint64_t)c->metadata_log_segment_bytes,
 	        .apply = node_meta_apply,
 	        .apply_ctx = &n->meta,
+	        .cluster_id = n->dirs.cluster_id,
+	        .election_timeout_ms = c->quorum_election_timeout_ms,
+	        .fetch_timeout_ms = c->quorum_fetch_timeout_ms,
+	        .election_backoff_max_ms = c->quorum_election_backoff_max_ms,
+	        .request_timeout_ms = c->quorum_request_timeout_ms,
+	        .retry_backoff_ms = c->quorum_retry_backoff_ms,
+	        .noop_interval_ms = c->metadata_max_idle_interval_ms,
 	};
+	if (c->voter_count > RAFT_VOTERS_MAX) {
+		snprintf(err, err_len,
+		         "controller.quorum.voters: %zu voters, at most %d are supported",
+		         c->voter_count, RAFT_VOTERS_MAX);
+		return SL_ECONFIG;
+	}
+	for (size_t i = 0; i < c->voter_count && i < RAFT_VOTERS_MAX; i++) {
+		struct raft_voter *v = &ro.voters[ro.voter_count++];
+		v->id = c->voters[i].id;
+		snprintf(v->host, sizeof(v->host), "%s", c->voters[i].host);
+		v->port = c->voters[i].port;
+	}
 	return raft_open(&ro, &n->raft, err, err_len);
 }
 
@@ -237,6 +256,7 @@ static enum sl_err node_open_broker(struct node *n, char *err, size_t err_len)
 	        .loop = broker ? n->loop : NULL,
 	        .logs = n->logs,
 	        .ctl = broker ? n->ctl : NULL,
+	        .raft = n->raft,
 	        .log_dirs = n->logs != NULL ? n->log_dir_ptrs : NULL,
 	        .log_dir_count = n->logs != NULL ? c->log_dir_count : 0,
 	        .auto_create_topics_enable = c->auto_create_topics_enable,

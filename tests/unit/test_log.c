@@ -418,6 +418,37 @@ START_TEST(t_truncate_and_epochs)
 }
 END_TEST
 
+/* A replica installing a snapshot beyond its end: every segment goes, the log restarts empty
+ * at the snapshot's end offset with no epochs, and survives a reopen. */
+START_TEST(t_truncate_fully)
+{
+	struct stor_log_config cfg;
+	stor_log_config_init(&cfg);
+	cfg.segment_bytes = 400;
+	struct fix f;
+	fix_open(&f, _i, &cfg);
+	struct stor_log *log = fix_create(&f, "tf", 0);
+	for (int k = 0; k < 6; k++)
+		fix_append(&f, log, 2, 1000, 30, 1);
+	ck_assert_int_eq(stor_log_truncate_fully(log, -1), SL_EINVAL);
+	ck_assert_int_eq(stor_log_truncate_fully(log, 100), SL_OK);
+	struct stor_log_state st;
+	stor_log_get_state(log, &st);
+	ck_assert_int_eq(st.log_start_offset, 100);
+	ck_assert_int_eq(st.end_offset, 100);
+	ck_assert_int_eq(st.durable_offset, 100);
+	ck_assert_uint_eq(st.segment_count, 1);
+	int32_t ep;
+	int64_t eo;
+	stor_log_end_offset_for_epoch(log, 1, &ep, &eo);
+	ck_assert_int_eq(ep, -1);
+	struct stor_read_result r;
+	ck_assert_int_eq(stor_log_read(log, 0, 1 << 20, -1, &r), SL_ENOENT);
+	ck_assert_int_eq(fix_append(&f, log, 2, 1000, 30, 4), 100);
+	fix_close(&f);
+}
+END_TEST
+
 START_TEST(t_retention)
 {
 	struct stor_log_config cfg;
@@ -953,6 +984,7 @@ Suite *test_suite(void)
 	tcase_add_loop_test(tc, t_roll, 0, LT_BACKEND_COUNT);
 	tcase_add_loop_test(tc, t_timestamp, 0, LT_BACKEND_COUNT);
 	tcase_add_loop_test(tc, t_truncate_and_epochs, 0, LT_BACKEND_COUNT);
+	tcase_add_loop_test(tc, t_truncate_fully, 0, LT_BACKEND_COUNT);
 	tcase_add_loop_test(tc, t_retention, 0, LT_BACKEND_COUNT);
 	tcase_add_loop_test(tc, t_reopen_clean_and_unclean, 0, LT_BACKEND_COUNT);
 	tcase_add_loop_test(tc, t_manager_dirs, 0, LT_BACKEND_COUNT);
