@@ -193,6 +193,33 @@ struct meta_diff_ops {
 void meta_image_diff(const struct meta_image *old_img, const struct meta_image *new_img,
                      const struct meta_diff_ops *ops, void *ctx);
 
+/* ==== an image as records (image_records.c): the data of a snapshot ========================
+ * The framed records that rebuild img from the empty image, in an order meta_delta_apply
+ * accepts: FeatureLevel (metadata.version first), ZkMigrationState, RegisterBroker, broker
+ * ConfigRecords, then per topic (by name) TopicRecord, PartitionRecords, topic ConfigRecords,
+ * and ProducerIds last. Record versions follow the image's metadata.version. */
+/* Called once per framed record value (borrowed for the call); a non-OK return stops. */
+typedef enum sl_err meta_record_sink_fn(void *ctx, const uint8_t *value, size_t len);
+/* SL_OK, the sink's error, SL_ENOMEM, or SL_ETOOBIG for a record over 8 MiB. */
+enum sl_err meta_image_records(const struct meta_image *img, meta_record_sink_fn *sink,
+                               void *ctx) SL_MUST_USE;
+/* The same list collected in arena memory (values and the array): *values[0..*count).
+ * SL_ENOMEM when the arena's limit is reached. */
+enum sl_err meta_image_to_records(const struct meta_image *img, struct sl_arena *arena,
+                                  struct wire_bytes **values, size_t *count) SL_MUST_USE;
+
+/* ==== records as text (record_text.c), for `sluice metadata dump` ============================
+ * One line (no newline) per record: the record type name, "(vN)" and its fields as
+ * name=value ("TopicRecord(v0) name=foo topicId=..."). Bad bytes never crash: the line then
+ * says what is wrong ("<malformed ...>"). arena holds decoded arrays (reset by the caller). */
+void meta_record_format(struct sl_buf *out, const uint8_t *value, size_t len,
+                        struct sl_arena *arena);
+/* A control record of a control batch: type (key's int16 type, kraft.md §3.10) and value
+ * (the message without frame): LeaderChange, SnapshotHeader, SnapshotFooter, KRaftVersion,
+ * Voters; other types are printed as their number and length. */
+void meta_control_record_format(struct sl_buf *out, int16_t type, const uint8_t *value,
+                                size_t len, struct sl_arena *arena);
+
 /* ==== topic configs (topic_config.c) ========================================================
  * Kafka's topic-level config keys this broker knows, their types, validation and the broker
  * key they default from (retention.ms <- log.retention.ms). */

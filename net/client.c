@@ -16,6 +16,7 @@
  */
 #include "net.h"
 
+#include "frame.h"
 #include "wire.h"
 
 #include <errno.h>
@@ -32,7 +33,7 @@
 
 #define NET_CLIENT_FRAME_MAX (256u * 1024u * 1024u)
 #define NET_CLIENT_REQUEST_MAX (256u * 1024u * 1024u)
-#define NET_CLIENT_KEYS 128
+#define NET_CLIENT_KEYS NET_FRAME_KEYS
 #define NET_CLIENT_HOST_MAX 256
 #define NET_CLIENT_ID_MAX 128
 #define NET_CLIENT_API_VERSIONS 18
@@ -240,20 +241,8 @@ static enum sl_err client_encode(struct net_client *c, int16_t api_key, int16_t 
                                  const void *req)
 {
 	sl_buf_reset(&c->out);
-	sl_buf_put_be32(&c->out, 0);
-	struct wire_request_header h;
-	wire_request_header_init(&h);
-	h.api_key = api_key;
-	h.api_version = version;
-	h.correlation_id = ++c->correlation_id;
-	h.client_id = wire_str_c(c->client_id);
-	wire_request_header_encode(&c->out, &h);
-	wire_request_encode_any(&c->out, api_key, version, req);
-	if (sl_buf_err(&c->out) != SL_OK)
-		return SL_ENOMEM;
-	SL_ASSERT(c->out.len >= 4);
-	sl_store_be32(c->out.data, (uint32_t)(c->out.len - 4));
-	return SL_OK;
+	return net_frame_encode_request(&c->out, api_key, version, ++c->correlation_id,
+	                                c->client_id, req, NULL);
 }
 
 static const char *client_err_text(enum sl_err e)
@@ -276,18 +265,8 @@ static const char *client_err_text(enum sl_err e)
 static enum sl_err client_decode(struct net_client *c, int16_t api_key, int16_t version, void *resp,
                                  struct sl_arena *arena)
 {
-	struct wire_reader r;
-	wire_reader_init(&r, c->in.data, c->in.len, arena);
-	int32_t corr;
-	if (wire_response_header_decode(&r, wire_response_header_version(api_key, version),
-	                                &corr) != SL_OK)
-		return SL_EMALFORMED;
-	if (corr != c->correlation_id)
-		return SL_EMALFORMED;
-	enum sl_err e = wire_response_decode_any(&r, api_key, version, resp);
-	if (e != SL_OK)
-		return e == SL_ENOMEM ? SL_ENOMEM : SL_EMALFORMED;
-	return wire_reader_done(&r) ? SL_OK : SL_EMALFORMED;
+	return net_frame_decode_response(c->in.data, c->in.len, api_key, version, c->correlation_id,
+	                                 resp, arena);
 }
 
 enum sl_err net_client_call(struct net_client *c, int16_t api_key, int16_t version, const void *req,
@@ -317,22 +296,6 @@ enum sl_err net_client_call(struct net_client *c, int16_t api_key, int16_t versi
 	return e;
 }
 
-/* Records the versions offered by an ApiVersions response. */
-static void client_set_versions(struct net_client *c, const struct wire_api_versions_response *r)
-{
-	for (size_t k = 0; k < NET_CLIENT_KEYS; k++)
-		c->versions[k] = -1;
-	for (int32_t i = 0; i < r->api_keys_count; i++) {
-		const struct wire_api_versions_response_api_version *a = &r->api_keys[i];
-		const struct wire_api_info *ours = wire_api_info(a->api_key);
-		if (ours == NULL || a->api_key < 0 || a->api_key >= NET_CLIENT_KEYS)
-			continue;
-		int16_t hi = SL_MIN(ours->max_version, a->max_version);
-		int16_t lo = SL_MAX(ours->min_version, a->min_version);
-		c->versions[a->api_key] = hi >= lo ? hi : -1;
-	}
-}
-
 /* One ApiVersions exchange at version. A broker that does not know the version answers
  * with a v0 body (KIP-511), so a body that does not decode at version is retried at v0. */
 static enum sl_err client_api_versions(struct net_client *c, int16_t version,
@@ -340,9 +303,7 @@ static enum sl_err client_api_versions(struct net_client *c, int16_t version,
                                        struct sl_arena *arena, int64_t deadline_ms)
 {
 	struct wire_api_versions_request req;
-	wire_api_versions_request_init(&req);
-	req.client_software_name = wire_str_c("sluice-cli");
-	req.client_software_version = wire_str_c("0.1.0");
+	net_frame_api_versions_request(&req, "sluice-cli");
 	wire_api_versions_response_init(resp);
 	sl_arena_reset(arena);
 	enum sl_err e = client_encode(c, NET_CLIENT_API_VERSIONS, version, &req);
@@ -352,12 +313,8 @@ static enum sl_err client_api_versions(struct net_client *c, int16_t version,
 		e = client_read_frame(c, deadline_ms);
 	if (e != SL_OK)
 		return e;
-	e = client_decode(c, NET_CLIENT_API_VERSIONS, version, resp, arena);
-	if (e != SL_OK && version > 0) {
-		wire_api_versions_response_init(resp);
-		e = client_decode(c, NET_CLIENT_API_VERSIONS, 0, resp, arena);
-	}
-	return e;
+	return net_frame_decode_api_versions(c->in.data, c->in.len, version, c->correlation_id,
+	                                     resp, arena);
 }
 
 /* ApiVersions at our highest version; on UNSUPPORTED_VERSION retries once at the broker's
@@ -372,11 +329,8 @@ static enum sl_err client_negotiate(struct net_client *c, int64_t deadline_ms, c
 	struct wire_api_versions_response resp;
 	enum sl_err e = client_api_versions(c, info->max_version, &resp, &arena, deadline_ms);
 	if (e == SL_OK && resp.error_code == WIRE_ERR_UNSUPPORTED_VERSION) {
-		int16_t theirs = -1;
-		for (int32_t i = 0; i < resp.api_keys_count; i++)
-			if (resp.api_keys[i].api_key == NET_CLIENT_API_VERSIONS)
-				theirs = resp.api_keys[i].max_version;
-		if (theirs >= info->min_version && theirs < info->max_version)
+		int16_t theirs = net_frame_api_versions_retry(&resp, info->max_version);
+		if (theirs >= 0)
 			e = client_api_versions(c, theirs, &resp, &arena, deadline_ms);
 	}
 	if (e != SL_OK) {
@@ -386,7 +340,7 @@ static enum sl_err client_negotiate(struct net_client *c, int64_t deadline_ms, c
 		         wire_err_name(resp.error_code));
 		e = SL_EUNSUPPORTED;
 	} else {
-		client_set_versions(c, &resp);
+		net_frame_versions(&resp, c->versions, NULL, NULL);
 	}
 	sl_arena_free(&arena);
 	return e;

@@ -19,6 +19,7 @@ static void usage(FILE *out)
 	             "                                    manage topics over the Kafka protocol\n"
 	             "  produce --topic T                 send lines from stdin or a file\n"
 	             "  consume --topic T                 print records\n"
+	             "  metadata dump                     print the metadata log and snapshots\n"
 	             "\n"
 	             "Run `sluice <command> --help` for a command's options.\n");
 }
@@ -50,6 +51,10 @@ int main(int argc, char **argv)
 		return tools_produce_main(argc - 1, argv + 1);
 	if (strcmp(cmd, "consume") == 0)
 		return tools_consume_main(argc - 1, argv + 1);
+	if (strcmp(cmd, "quorum") == 0)
+		return tools_quorum_main(argc - 1, argv + 1);
+	if (strcmp(cmd, "metadata") == 0)
+		return tools_metadata_main(argc - 1, argv + 1);
 	fprintf(stderr, "sluice: unknown command '%s'\n\n", cmd);
 	usage(stderr);
 	return 2;

@@ -2,7 +2,8 @@
  * storage_bootstrap.c: what `sluice storage format` writes besides meta.properties: the
  * metadata.version table and feature levels (kraft.md §1.2-1.3, §10), the dynamic voter list of
  * --initial-controllers (Kafka's DynamicVoter / DynamicVoters), and the bytes of
- * bootstrap.checkpoint and of the 0-0 bootstrap snapshot (kraft.md §1.4, §3.10, §4.1).
+ * bootstrap.checkpoint and of the 0-0 bootstrap snapshot (kraft.md §1.4, §3.10, §4.1), built
+ * with the shared snapshot writer raft/snapshot.h (same format as a KRaft snapshot).
  *
  * Errors are printed on stderr here (they are the CLI's messages); functions returning int
  * give -1 to continue or an exit code.
@@ -10,6 +11,7 @@
 #include "storage_int.h"
 
 #include "metadata.h"
+#include "snapshot.h"
 #include "wire.h"
 
 #include <stdio.h>
@@ -335,67 +337,18 @@ int tools_features_resolve(const char *const *specs, size_t spec_count, const ch
 	return -1;
 }
 
-/* ---- file contents --------------------------------------------------------------------- */
+/* ---- file contents (the shared snapshot writer, raft/snapshot.h) --------------------------- */
 
-/* Appends a control batch of the encoded messages in msgs (one record each). */
-static enum sl_err control_batch(struct sl_buf *out, int64_t base_offset, int64_t now_ms,
-                                 const enum stor_control_type *types, struct sl_buf *msgs,
-                                 size_t count)
-{
-	const uint8_t *vals[4];
-	size_t lens[4];
-	SL_ASSERT(count <= 4);
-	for (size_t i = 0; i < count; i++) {
-		if (sl_buf_err(&msgs[i]) != SL_OK)
-			return SL_ENOMEM;
-		vals[i] = msgs[i].data != NULL ? msgs[i].data : (const uint8_t *)"";
-		lens[i] = msgs[i].len;
-	}
-	struct stor_batch_params p;
-	stor_batch_params_init(&p, now_ms);
-	p.base_offset = base_offset;
-	return stor_batch_build_control(out, &p, types, vals, lens, count);
-}
-
-static enum sl_err footer_batch(struct sl_buf *out, int64_t base_offset, int64_t now_ms)
-{
-	struct sl_buf m;
-	sl_buf_init(&m, 1024);
-	struct wire_snapshot_footer_record footer;
-	wire_snapshot_footer_record_init(&footer);
-	footer.version = 0;
-	wire_snapshot_footer_record_encode(&m, 0, &footer);
-	enum stor_control_type t = STOR_CONTROL_SNAPSHOT_FOOTER;
-	enum sl_err e = control_batch(out, base_offset, now_ms, &t, &m, 1);
-	sl_buf_free(&m);
-	return e;
-}
-
-static enum sl_err header_msg(struct sl_buf *m, int64_t last_contained_ms)
-{
-	struct wire_snapshot_header_record h;
-	wire_snapshot_header_record_init(&h);
-	h.version = 0;
-	h.last_contained_log_timestamp = last_contained_ms;
-	wire_snapshot_header_record_encode(m, 0, &h);
-	return sl_buf_err(m);
-}
-
-/* bootstrap.checkpoint: header, FeatureLevelRecords (metadata.version first, then the other
- * features with level > 0 by name, never kraft.version), footer. */
+/* bootstrap.checkpoint: header (LastContainedLogTimestamp 0), FeatureLevelRecords
+ * (metadata.version first, then the other features with level > 0 by name, never
+ * kraft.version), footer; epoch 0, every batch timestamp now_ms. */
 enum sl_err tools_bootstrap_build(struct sl_buf *out, const struct tools_features *f,
                                   int64_t now_ms)
 {
 	struct sl_buf vals[1 + SL_ARRAY_LEN(feature_defs)];
-	struct stor_record_in recs[1 + SL_ARRAY_LEN(feature_defs)];
+	struct wire_bytes recs[1 + SL_ARRAY_LEN(feature_defs)];
 	size_t n = 0;
-	struct sl_buf hm;
-	sl_buf_init(&hm, 1024);
-	enum sl_err e = header_msg(&hm, 0);
-	enum stor_control_type t = STOR_CONTROL_SNAPSHOT_HEADER;
-	if (e == SL_OK)
-		e = control_batch(out, 0, now_ms, &t, &hm, 1);
-	sl_buf_free(&hm);
+	enum sl_err e = SL_OK;
 	for (size_t i = 0; i <= SL_ARRAY_LEN(feature_defs); i++) {
 		struct meta_feature_level_record r;
 		meta_feature_level_record_init(&r);
@@ -414,68 +367,47 @@ enum sl_err tools_bootstrap_build(struct sl_buf *out, const struct tools_feature
 		meta_feature_level_record_encode(&vals[n], 0, &r);
 		if (sl_buf_err(&vals[n]) != SL_OK)
 			e = SL_ENOMEM;
-		memset(&recs[n], 0, sizeof(recs[n]));
-		recs[n].value = vals[n].data;
-		recs[n].value_len = (int32_t)vals[n].len;
+		recs[n] = (struct wire_bytes){vals[n].data, (int32_t)vals[n].len};
 		n++;
 	}
 	if (e == SL_OK) {
-		struct stor_batch_params p;
-		stor_batch_params_init(&p, now_ms);
-		p.base_offset = 1;
-		e = stor_batch_build(out, &p, recs, n);
+		struct raft_snapshot_opts o = {
+		        .epoch = 0, .last_contained_timestamp = 0, .append_time_ms = now_ms};
+		e = raft_snapshot_build(out, &o, recs, n);
 	}
 	for (size_t i = 0; i < n; i++)
 		sl_buf_free(&vals[i]);
-	if (e == SL_OK)
-		e = footer_batch(out, 1 + (int64_t)n, now_ms);
 	return e;
 }
 
-/* The 0-0 bootstrap snapshot: [header, KRaftVersionRecord, VotersRecord] + [footer]. */
+/* The 0-0 bootstrap snapshot: [header (LastContainedLogTimestamp now_ms), KRaftVersionRecord,
+ * VotersRecord] + [footer], no data. */
 enum sl_err tools_snapshot_build(struct sl_buf *out, const struct tools_voters *dv,
                                  const char *listener_name, int16_t kraft_version, int64_t now_ms)
 {
-	struct sl_buf m[3];
-	for (size_t i = 0; i < 3; i++)
-		sl_buf_init(&m[i], 1 << 20);
-	enum sl_err e = header_msg(&m[0], now_ms);
-	struct wire_kraft_version_record kv;
-	wire_kraft_version_record_init(&kv);
-	kv.version = 0;
-	kv.kraft_version = kraft_version;
-	wire_kraft_version_record_encode(&m[1], 0, &kv);
-	struct wire_voters_record_voter voters[NODE_MAX_VOTERS];
-	struct wire_voters_record_endpoint eps[NODE_MAX_VOTERS];
-	struct wire_voters_record vr;
-	wire_voters_record_init(&vr);
-	vr.version = 0;
-	vr.voters_count = (int32_t)dv->count;
-	vr.voters = voters;
+	struct raft_snapshot_voter voters[NODE_MAX_VOTERS];
 	for (size_t i = 0; i < dv->count; i++) {
-		wire_voters_record_voter_init(&voters[i]);
-		wire_voters_record_endpoint_init(&eps[i]);
-		eps[i].name = wire_str_c(listener_name);
-		eps[i].host = wire_str_c(dv->v[i].host);
-		eps[i].port = dv->v[i].port;
-		voters[i].voter_id = dv->v[i].id;
-		voters[i].voter_directory_id = dv->v[i].dir;
-		voters[i].endpoints_count = 1;
-		voters[i].endpoints = &eps[i];
-		voters[i].kraft_version_feature.min_supported_version = 0;
-		voters[i].kraft_version_feature.max_supported_version = 1;
+		voters[i] = (struct raft_snapshot_voter){
+		        .id = dv->v[i].id,
+		        .directory_id = dv->v[i].dir,
+		        .listener = listener_name,
+		        .host = dv->v[i].host,
+		        .port = dv->v[i].port,
+		        .min_kraft_version = 0,
+		        .max_kraft_version = 1,
+		};
 	}
-	wire_voters_record_encode(&m[2], 0, &vr);
-	const enum stor_control_type types[3] = {STOR_CONTROL_SNAPSHOT_HEADER,
-	                                         STOR_CONTROL_KRAFT_VERSION,
-	                                         STOR_CONTROL_KRAFT_VOTERS};
-	if (e == SL_OK)
-		e = control_batch(out, 0, now_ms, types, m, 3);
-	for (size_t i = 0; i < 3; i++)
-		sl_buf_free(&m[i]);
-	if (e == SL_OK)
-		e = footer_batch(out, 3, now_ms);
-	return e;
+	struct raft_snapshot_opts o = {
+	        .epoch = 0,
+	        .last_contained_timestamp = now_ms,
+	        .append_time_ms = now_ms,
+	        .kraft_version = kraft_version,
+	        .voters = voters,
+	        .voter_count = dv->count,
+	};
+	if (dv->count == 0)
+		return SL_EINVAL;
+	return raft_snapshot_build(out, &o, NULL, 0);
 }
 
 int16_t tools_features_kraft_version(const struct tools_features *f)

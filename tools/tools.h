@@ -18,5 +18,10 @@ int tools_topic_main(int argc, char **argv);
 int tools_produce_main(int argc, char **argv);
 /* sluice consume --topic T [options]                (tools/consume_cmd.c) */
 int tools_consume_main(int argc, char **argv);
+/* sluice quorum describe [--status | --replication]   (tools/quorum_cmd.c) */
+int tools_quorum_main(int argc, char **argv);
+/* sluice metadata dump [--metadata-dir DIR | -c FILE] [--snapshots-only | --log-only] [FILE...]
+ *                                                    (tools/metadata_cmd.c) */
+int tools_metadata_main(int argc, char **argv);
 
 #endif

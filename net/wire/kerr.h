@@ -126,6 +126,11 @@
 	  "The log's topic ID did not match the topic ID in the "                                  \
 	  "request")                                                                               \
 	X(UNKNOWN_TOPIC_ID, 100, "This server does not host this topic ID")                        \
+	X(SNAPSHOT_NOT_FOUND, 98, "Requested snapshot was not found")                              \
+	X(POSITION_OUT_OF_RANGE, 99,                                                               \
+	  "Requested position is not greater than or equal to zero, and less than the "            \
+	  "size of the snapshot.")                                                                 \
+	X(INVALID_VOTER_KEY, 125, "The voter key doesn't match the receiving replica's key.")      \
 	X(FEATURE_UPDATE_FAILED, 96,                                                               \
 	  "Unable to update finalized features due to an unexpected "                              \
 	  "server error")                                                                          \
