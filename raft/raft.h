@@ -59,6 +59,14 @@ struct raft_voter {
  * serve); false when it stops leading. */
 typedef void raft_leader_fn(void *ctx, bool is_leader, int32_t epoch);
 
+/* Snapshots. The committed image as framed records (for a snapshot at raft_end_offset()),
+ * in arena memory. */
+typedef enum sl_err raft_image_records_fn(void *ctx, struct sl_arena *arena,
+                                          struct wire_bytes **values, size_t *count);
+/* A snapshot is about to replace the state (begin = true: drop the current state; the
+ * records then arrive through apply) or has been loaded (begin = false). */
+typedef void raft_load_fn(void *ctx, bool begin);
+
 struct raft_opts {
 	struct io_loop *loop;     /* borrowed for the log's life */
 	const char *metadata_dir; /* metadata.log.dir; copied */
@@ -70,14 +78,20 @@ struct raft_opts {
 	const char *cluster_id; /* checked against Raft requests; NULL = not checked */
 	struct raft_voter voters[RAFT_VOTERS_MAX];
 	uint32_t voter_count;
-	int64_t election_timeout_ms;     /* 0 = 1000 */
-	int64_t fetch_timeout_ms;        /* 0 = 2000 */
-	int64_t election_backoff_max_ms; /* 0 = 1000 */
-	int64_t request_timeout_ms;      /* 0 = 2000 */
-	int64_t retry_backoff_ms;        /* 0 = 20 */
-	int64_t noop_interval_ms;        /* metadata.max.idle.interval.ms: the active leader
-	                                  * appends a NoOpRecord this often; 0 = never */
-	raft_leader_fn *on_leader;       /* may be NULL */
+	int64_t election_timeout_ms;          /* 0 = 1000 */
+	int64_t fetch_timeout_ms;             /* 0 = 2000 */
+	int64_t election_backoff_max_ms;      /* 0 = 1000 */
+	int64_t request_timeout_ms;           /* 0 = 2000 */
+	int64_t retry_backoff_ms;             /* 0 = 20 */
+	int64_t noop_interval_ms;             /* metadata.max.idle.interval.ms: the active leader
+	                                       * appends a NoOpRecord this often; 0 = never */
+	int64_t snapshot_max_new_bytes;       /* metadata.log.max.record.bytes.between.snapshots;
+	                                       * 0 = 20 MiB */
+	int64_t snapshot_interval_ms;         /* metadata.log.max.snapshot.interval.ms; 0 = off */
+	raft_image_records_fn *image_records; /* NULL = this node takes no snapshots */
+	raft_load_fn *on_load;                /* required to install snapshots from the leader */
+	void *snapshot_ctx;
+	raft_leader_fn *on_leader; /* may be NULL */
 	void *leader_ctx;
 };
 
@@ -118,6 +132,12 @@ typedef void raft_rpc_done_fn(void *ctx, const uint8_t *body, size_t len);
 enum sl_err raft_handle_rpc(struct raft *r, int16_t api_key, int16_t version,
                             struct wire_reader *body, struct sl_arena *arena, struct sl_buf *out,
                             raft_rpc_done_fn *done, void *ctx) SL_MUST_USE;
+
+/* Takes a snapshot of the applied state now (tests; normally size/time triggered). */
+enum sl_err raft_snapshot_now(struct raft *r) SL_MUST_USE;
+/* The latest snapshot's end offset (-1 = none) and the log start offset. */
+int64_t raft_snapshot_end(const struct raft *r);
+int64_t raft_log_start(const struct raft *r);
 
 /* Closes the log (clean: fsync + checkpoints when nothing is in flight). */
 void raft_close(struct raft *r);

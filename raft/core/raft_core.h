@@ -187,10 +187,10 @@ struct raft_core_config {
 
 /* The durable log as found at start-up (after recovery everything on disk is durable). */
 struct raft_log_state {
-	int64_t start_offset;                /* log start (= snapshot end after compaction) */
-	int64_t end_offset;                  /* log end offset */
-	struct raft_snapshot_id snapshot;    /* latest snapshot, end_offset -1 = none */
-	int64_t snapshot_size;               /* its bytes */
+	int64_t start_offset;                  /* log start (= snapshot end after compaction) */
+	int64_t end_offset;                    /* log end offset */
+	struct raft_snapshot_id snapshot;      /* latest snapshot, end_offset -1 = none */
+	int64_t snapshot_size;                 /* its bytes */
 	const struct raft_epoch_entry *epochs; /* epochs of the log, ascending (copied) */
 	uint32_t epoch_count;
 };
@@ -226,9 +226,9 @@ struct raft_ready {
 /* Per-replica progress as the leader sees it (DescribeQuorum). */
 struct raft_replica_state {
 	int32_t id;
-	int64_t log_end_offset;      /* -1 = unknown */
-	int64_t last_fetch_ms;       /* -1 = never */
-	int64_t last_caught_up_ms;   /* -1 = never */
+	int64_t log_end_offset;    /* -1 = unknown */
+	int64_t last_fetch_ms;     /* -1 = never */
+	int64_t last_caught_up_ms; /* -1 = never */
 };
 
 struct raft_core;

@@ -26,6 +26,11 @@ static const struct brk_api brk_api_table[] = {
         {35, 0, 4, BRK_ON_BROKER, brk_handle_describe_log_dirs},
         {37, 0, 3, BRK_ON_BROKER, brk_handle_create_partitions},
         {44, 0, 1, BRK_ON_BROKER, brk_handle_incremental_alter_configs},
+        {52, 0, 2, BRK_ON_CONTROLLER, brk_handle_raft},
+        {53, 0, 1, BRK_ON_CONTROLLER, brk_handle_raft},
+        {54, 0, 1, BRK_ON_CONTROLLER, brk_handle_raft},
+        {55, 0, 2, BRK_ON_BROKER | BRK_ON_CONTROLLER, brk_handle_raft},
+        {59, 0, 1, BRK_ON_CONTROLLER, brk_handle_raft},
         {60, 0, 1, BRK_ON_BROKER, brk_handle_describe_cluster},
 };
 

@@ -199,6 +199,11 @@ static enum sl_err node_open_logs(struct node *n, char *err, size_t err_len)
 	        .request_timeout_ms = c->quorum_request_timeout_ms,
 	        .retry_backoff_ms = c->quorum_retry_backoff_ms,
 	        .noop_interval_ms = c->metadata_max_idle_interval_ms,
+	        .snapshot_max_new_bytes = c->metadata_snapshot_max_new_record_bytes,
+	        .snapshot_interval_ms = c->metadata_snapshot_max_interval_ms,
+	        .image_records = node_meta_records,
+	        .on_load = node_meta_load,
+	        .snapshot_ctx = &n->meta,
 	};
 	if (c->voter_count > RAFT_VOTERS_MAX) {
 		snprintf(err, err_len,

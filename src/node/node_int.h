@@ -23,6 +23,7 @@ struct node_meta {
 	struct brk *brk;        /* borrowed */
 	struct ctl *ctl;        /* borrowed */
 	bool failed;            /* a committed batch did not apply after start-up: stop */
+	bool loading;           /* a snapshot replaces the image: publish only at the end */
 	const char *log_ctx;    /* borrowed */
 };
 
@@ -34,6 +35,12 @@ void node_meta_fini(struct node_meta *m);
  * applied, published at the batch's last offset, then handed to the broker (brk_set_image)
  * and the controller (ctl_on_commit). A record the image rejects: err says which, and after
  * start-up m->failed is set so the node stops. */
+/* raft_load_fn: a snapshot from the leader replaces the image (begin: start from empty; end:
+ * hand the loaded image to the broker and the controller). */
+void node_meta_load(void *ctx, bool begin);
+/* raft_image_records_fn: the committed image as records (a snapshot). */
+enum sl_err node_meta_records(void *ctx, struct sl_arena *arena, struct wire_bytes **values,
+                              size_t *count);
 enum sl_err node_meta_apply(void *ctx, int64_t base_offset, const struct wire_bytes *values,
                             size_t count, char *err, size_t err_len);
 

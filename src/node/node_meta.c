@@ -60,11 +60,42 @@ enum sl_err node_meta_apply(void *ctx, int64_t base_offset, const struct wire_by
 	}
 	meta_image_unref(m->img);
 	m->img = next;
+	if (m->loading)
+		return SL_OK;
 	if (m->brk != NULL)
 		brk_set_image(m->brk, next);
 	if (m->ctl != NULL)
 		ctl_on_commit(m->ctl, next);
 	return SL_OK;
+}
+
+void node_meta_load(void *ctx, bool begin)
+{
+	struct node_meta *m = ctx;
+	if (begin) {
+		struct meta_image *empty = meta_image_create_empty();
+		if (empty == NULL) {
+			SL_ERROR(m->log_ctx, "snapshot load: out of memory; stopping");
+			m->failed = true;
+			return;
+		}
+		meta_image_unref(m->img);
+		m->img = empty;
+		m->loading = true;
+		return;
+	}
+	m->loading = false;
+	if (m->brk != NULL)
+		brk_set_image(m->brk, m->img);
+	if (m->ctl != NULL)
+		ctl_on_commit(m->ctl, m->img);
+}
+
+enum sl_err node_meta_records(void *ctx, struct sl_arena *arena, struct wire_bytes **values,
+                              size_t *count)
+{
+	struct node_meta *m = ctx;
+	return meta_image_to_records(m->img, arena, values, count);
 }
 
 void node_meta_counts(const struct meta_image *img, size_t *topics, size_t *partitions)

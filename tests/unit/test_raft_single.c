@@ -1,7 +1,9 @@
 /*
- * test_raft_local.c: the single-node metadata log (raft/local_log.c, local_propose.c) over a
- * real temp dir: bootstrap on first open, proposals in order with apply before done, replay on
- * reopen, a torn tail, quorum-state epochs, limits, and the offline path.
+ * test_raft_single.c: the metadata quorum with a single voter (raft/quorum_*.c over the core)
+ * in a real temp dir: it elects itself at open (a LeaderChange control record at the epoch
+ * start, so the first data record sits at offset 1), bootstrap records from the first leader,
+ * proposals in order with apply before done, replay on reopen (a new epoch and LeaderChange
+ * each time), a torn tail, quorum-state, limits, and the offline path.
  */
 #include "check_main.h"
 #include "io.h"
@@ -188,20 +190,21 @@ static void propose_one(struct fixture *f, int i, struct prop_result *res, int *
 	ck_assert_int_eq(raft_propose(f->r, v, (size_t)n, prop_done, res), SL_OK);
 }
 
+/* Records were applied in order, the bootstrap ones from offset 1 (0: the LeaderChange). */
 static void check_sequence(const struct seen *s, int boot, int props)
 {
 	size_t k = 0;
 	for (int i = 0; i < boot; i++, k++) {
 		char want[16];
 		snprintf(want, sizeof(want), "boot%d", i);
-		ck_assert_int_eq(s->offset[k], (int64_t)k);
+		ck_assert_int_eq(s->offset[k], (int64_t)k + 1);
 		ck_assert_str_eq(s->value[k], want);
 	}
 	for (int i = 0; i < props; i++) {
 		for (int j = 0; j < i % 3 + 1; j++, k++) {
 			char want[16];
 			snprintf(want, sizeof(want), "p%d.%d", i, j);
-			ck_assert_int_eq(s->offset[k], (int64_t)k);
+			ck_assert_int_eq(s->offset[k], (int64_t)k + 1);
 			ck_assert_str_eq(s->value[k], want);
 		}
 	}
@@ -224,7 +227,7 @@ START_TEST(test_bootstrap_propose_replay)
 	ck_assert_int_eq(fx_open(&f), SL_OK);
 	ck_assert_int_eq(f.seen.apply_calls, 1);
 	check_sequence(&f.seen, 3, 0);
-	ck_assert_int_eq(raft_end_offset(f.r), 3);
+	ck_assert_int_eq(raft_end_offset(f.r), 4);
 	ck_assert_int_eq(raft_epoch(f.r), 1);
 	ck_assert_int_eq(raft_leader_id(f.r), 3);
 	ck_assert(!raft_busy(f.r));
@@ -238,30 +241,33 @@ START_TEST(test_bootstrap_propose_replay)
 	for (int i = 0; i < N; i++)
 		ck_assert_int_eq(res[i].calls, 0); /* never before the loop runs */
 	run_until(f.loop, &counter, N);
-	int64_t last = 2;
+	int64_t last = 3;
 	for (int i = 0; i < N; i++) {
 		ck_assert_int_eq(res[i].calls, 1);
 		ck_assert_int_eq(res[i].err, SL_OK);
 		ck_assert_int_eq(res[i].order, i); /* strictly in order */
 		ck_assert_int_eq(res[i].last_offset, last + i % 3 + 1);
 		/* apply ran for this batch (and not for later ones) before done */
-		ck_assert_int_eq((int64_t)res[i].seen_at_done, res[i].last_offset + 1);
+		ck_assert_int_eq((int64_t)res[i].seen_at_done,
+		                 res[i].last_offset); /* - LeaderChange */
 		last = res[i].last_offset;
 	}
 	check_sequence(&f.seen, 3, N);
-	ck_assert_int_eq(raft_end_offset(f.r), 3 + records_of(N));
+	ck_assert_int_eq(raft_end_offset(f.r), 4 + records_of(N));
 	raft_close(f.r);
 
-	/* Reopen: no second bootstrap, the same records at the same offsets. */
+	/* Reopen: no second bootstrap, the same records at the same offsets, a new epoch whose
+	 * LeaderChange takes the next offset. */
 	ck_assert_int_eq(fx_open(&f), SL_OK);
 	check_sequence(&f.seen, 3, N);
 	ck_assert_int_eq(f.seen.apply_calls, 1 + N);
-	ck_assert_int_eq(raft_end_offset(f.r), 3 + records_of(N));
+	ck_assert_int_eq(raft_epoch(f.r), 2);
+	ck_assert_int_eq(raft_end_offset(f.r), 5 + records_of(N));
 	/* And new proposals continue after the end. */
 	counter = 0;
 	propose_one(&f, N, &res[0], &counter);
 	run_until(f.loop, &counter, 1);
-	ck_assert_int_eq(res[0].last_offset, 3 + records_of(N + 1) - 1);
+	ck_assert_int_eq(res[0].last_offset, 5 + records_of(N + 1) - 1);
 	fx_fini(&f);
 }
 END_TEST
@@ -278,16 +284,17 @@ START_TEST(test_files_on_disk)
 	char text[256] = "";
 	ck_assert_ptr_nonnull(fgets(text, sizeof(text), fp));
 	fclose(fp);
-	ck_assert_str_eq(text,
-	                 "{\"leaderId\":3,\"leaderEpoch\":1,\"votedId\":-1,\"appliedOffset\":0,"
-	                 "\"currentVoters\":null,\"data_version\":0}");
+	ck_assert_str_eq(text, "{\"clusterId\":\"\",\"leaderId\":3,\"leaderEpoch\":1,\"votedId\":3,"
+	                       "\"appliedOffset\":0,\"currentVoters\":[{\"voterId\":3}],"
+	                       "\"data_version\":0}");
 	char pdir[256];
 	snprintf(pdir, sizeof(pdir), "%s/__cluster_metadata-0", f.dir);
 	struct sl_uuid id;
 	char err[256];
 	ck_assert_int_eq(stor_partition_metadata_read(pdir, &id, err, sizeof(err)), SL_OK);
 	ck_assert(sl_uuid_eq(&id, &SL_UUID_METADATA));
-	/* The first segment holds one uncompressed batch at offset 0, epoch 1, 2 records. */
+	/* The first segment: the LeaderChange control batch at offset 0, then one uncompressed
+	 * batch at offset 1, epoch 1, 2 records. */
 	snprintf(path, sizeof(path), "%s/00000000000000000000.log", pdir);
 	int fd = open(path, O_RDONLY);
 	ck_assert_int_ge(fd, 0);
@@ -298,8 +305,13 @@ START_TEST(test_files_on_disk)
 	struct stor_batch_view v;
 	size_t used;
 	ck_assert_int_eq(stor_batch_parse(buf, (size_t)n, &v, &used), SL_OK);
-	ck_assert_uint_eq(used, (size_t)n);
 	ck_assert_int_eq(v.h.base_offset, 0);
+	ck_assert(stor_batch_is_control(&v));
+	ck_assert_int_eq(v.h.record_count, 1);
+	size_t first = used;
+	ck_assert_int_eq(stor_batch_parse(buf + first, (size_t)n - first, &v, &used), SL_OK);
+	ck_assert_uint_eq(first + used, (size_t)n);
+	ck_assert_int_eq(v.h.base_offset, 1);
 	ck_assert_int_eq(v.h.partition_leader_epoch, 1);
 	ck_assert_int_eq(v.h.record_count, 2);
 	ck_assert_int_eq(v.h.producer_id, -1);
@@ -322,7 +334,7 @@ START_TEST(test_epoch_from_quorum_state)
 	char err[256];
 	ck_assert_int_eq(stor_file_write_atomic(path, qs, strlen(qs), err, sizeof(err)), SL_OK);
 	ck_assert_int_eq(fx_open(&f), SL_OK);
-	ck_assert_int_eq(raft_epoch(f.r), 7);
+	ck_assert_int_eq(raft_epoch(f.r), 8); /* a single voter elects itself in a new epoch */
 	raft_close(f.r);
 	f.r = NULL;
 	/* A quorum-state without a usable epoch stops start-up. */
@@ -362,7 +374,7 @@ START_TEST(test_replay_error_stops_open)
 	char err[512] = "";
 	ck_assert_int_eq(raft_open(&o, &f.r, err, sizeof(err)), SL_ECORRUPT);
 	ck_assert_ptr_null(f.r);
-	ck_assert_ptr_nonnull(strstr(err, "test rejects the batch at 0"));
+	ck_assert_ptr_nonnull(strstr(err, "test rejects the batch at 1"));
 	fx_fini(&f);
 }
 END_TEST
@@ -406,16 +418,22 @@ START_TEST(test_torn_tail)
 
 	ck_assert_int_eq(fx_open(&f), SL_OK);
 	check_sequence(&f.seen, 2, 5); /* everything before the torn batch survives */
-	ck_assert_int_eq(raft_end_offset(f.r), 2 + records_of(5));
+	/* + the LeaderChange records of epochs 1 and 2 */
+	ck_assert_int_eq(raft_end_offset(f.r), 4 + records_of(5));
 	/* The log continues where the complete prefix ends. */
 	counter = 0;
 	propose_one(&f, 5, &res[0], &counter);
 	run_until(f.loop, &counter, 1);
 	ck_assert_int_eq(res[0].err, SL_OK);
-	ck_assert_int_eq(res[0].last_offset, 2 + records_of(6) - 1);
+	ck_assert_int_eq(res[0].last_offset, 4 + records_of(6) - 1);
+	int64_t last = res[0].last_offset;
 	raft_close(f.r);
 	ck_assert_int_eq(fx_open(&f), SL_OK);
-	check_sequence(&f.seen, 2, 6);
+	/* Replay: the records before the torn batch at their offsets, then the sixth batch after
+	 * epoch 2's LeaderChange. */
+	ck_assert_uint_eq(f.seen.count, (size_t)(2 + records_of(6)));
+	ck_assert_int_eq(f.seen.offset[f.seen.count - 1], last);
+	ck_assert_str_eq(f.seen.value[f.seen.count - 1], "p5.2");
 	fx_fini(&f);
 }
 END_TEST
@@ -446,7 +464,7 @@ START_TEST(test_limits)
 	struct prop_result res = {.counter = &counter};
 	ck_assert_int_eq(raft_propose(f.r, vals, RAFT_BATCH_RECORDS_MAX, prop_done, &res), SL_OK);
 	run_until(f.loop, &counter, 1);
-	ck_assert_int_eq(res.last_offset, RAFT_BATCH_RECORDS_MAX);
+	ck_assert_int_eq(res.last_offset, RAFT_BATCH_RECORDS_MAX + 1);
 	free(vals);
 	/* Over the byte limit. */
 	size_t big_len = RAFT_BATCH_BYTES_MAX / 2;
@@ -498,7 +516,7 @@ START_TEST(test_propose_from_done)
 	struct wire_bytes v = {(const uint8_t *)"chain", 5};
 	ck_assert_int_eq(raft_propose(f.r, &v, 1, chain_done, &c), SL_OK);
 	run_until(f.loop, &c.completed, 10);
-	ck_assert_int_eq(c.last, 10);
+	ck_assert_int_eq(c.last, 11);
 	ck_assert_int_eq(f.seen.count, 11);
 	fx_fini(&f);
 }
@@ -553,8 +571,8 @@ END_TEST
 
 Suite *test_suite(void)
 {
-	Suite *s = suite_create("raft_local");
-	TCase *tc = tcase_create("local_log");
+	Suite *s = suite_create("raft_single");
+	TCase *tc = tcase_create("single_voter");
 	tcase_set_timeout(tc, 60);
 	tcase_add_loop_test(tc, test_bootstrap_propose_replay, 0, 2);
 	tcase_add_test(tc, test_files_on_disk);
