@@ -274,6 +274,71 @@ void raft_write_bootstrap(struct raft *r)
 	sl_buf_free(&file);
 }
 
+/* ---- the voter set of a bootstrapped quorum ------------------------------------------------ */
+
+struct voters_scan {
+	struct raft *r;
+	struct raft_opts *o;
+};
+
+/* The VotersRecord of the bootstrap snapshot's header batch into o->voters. */
+static enum sl_err voters_batch(void *ctx, const struct stor_batch_view *v, char *err,
+                                size_t err_len)
+{
+	struct voters_scan *vs = ctx;
+	if (!stor_batch_is_control(v))
+		return SL_OK;
+	struct stor_record_iter it;
+	stor_record_iter_init(&it, v);
+	struct stor_record rec;
+	while (stor_record_next(&it, &rec) == SL_OK) {
+		if (rec.key == NULL || rec.key_len != 4 || sl_load_be16(rec.key + 2) != 6 ||
+		    rec.value == NULL)
+			continue;
+		struct sl_arena arena;
+		sl_arena_init(&arena, 4096, 1 << 20);
+		struct wire_reader rd;
+		wire_reader_init(&rd, rec.value, (size_t)rec.value_len, &arena);
+		struct wire_voters_record vr;
+		enum sl_err e = wire_voters_record_decode(&rd, 0, &vr);
+		for (int32_t i = 0; e == SL_OK && i < vr.voters_count; i++) {
+			const struct wire_voters_record_voter *x = &vr.voters[i];
+			if (vs->o->voter_count >= RAFT_VOTERS_MAX || x->endpoints_count < 1) {
+				e = SL_ECORRUPT;
+				break;
+			}
+			struct raft_voter *dst = &vs->o->voters[vs->o->voter_count++];
+			dst->id = x->voter_id;
+			snprintf(dst->host, sizeof(dst->host), "%.*s",
+			         (int)x->endpoints[0].host.len,
+			         x->endpoints[0].host.ptr != NULL ? x->endpoints[0].host.ptr : "");
+			dst->port = x->endpoints[0].port;
+		}
+		sl_arena_free(&arena);
+		if (e != SL_OK) {
+			snprintf(err, err_len, "bad VotersRecord in the bootstrap snapshot");
+			return SL_ECORRUPT;
+		}
+	}
+	return SL_OK;
+}
+
+/* Without controller.quorum.voters, a quorum formatted with --standalone/--initial-controllers
+ * takes its voters from the VotersRecord of the 0-0 bootstrap snapshot (KIP-853). */
+static enum sl_err bootstrap_voters(struct raft *r, struct raft_opts *o, char *err, size_t err_len)
+{
+	char path[RAFT_SNAPSHOT_PATH_MAX];
+	struct raft_snapshot_id zero = {.end_offset = 0, .epoch = 0};
+	if (!raft_snapshot_path(path, sizeof(path), r->dir, zero) || access(path, F_OK) != 0)
+		return SL_OK;
+	struct voters_scan vs = {.r = r, .o = o};
+	enum sl_err e = raft_snapshot_read_batches(path, voters_batch, &vs, NULL, err, err_len);
+	if (e == SL_OK && o->voter_count > 0)
+		SL_INFO(r->log_ctx, "%u voters from the bootstrap snapshot %s", o->voter_count,
+		        path);
+	return e;
+}
+
 /* ---- open / close --------------------------------------------------------------------------- */
 
 static void raft_free(struct raft *r)
@@ -459,6 +524,8 @@ enum sl_err raft_open(const struct raft_opts *o, struct raft **out, char *err, s
 	sl_buf_init(&r->rpc_buf, (size_t)RAFT_BATCH_BYTES_MAX * 2);
 	sl_buf_init(&r->recbuf, (size_t)RAFT_BATCH_BYTES_MAX * 2);
 	snprintf(r->log_ctx, sizeof(r->log_ctx), "raft node=%d", (int)o->node_id);
+	struct raft_opts opts = *o; /* the voters may come from the bootstrap snapshot */
+	o = &opts;
 	int n1 = snprintf(r->metadata_dir, sizeof(r->metadata_dir), "%s", o->metadata_dir);
 	int n2 = snprintf(r->dir, sizeof(r->dir), "%s/%s", o->metadata_dir,
 	                  STOR_METADATA_PARTITION_DIR);
@@ -467,8 +534,12 @@ enum sl_err raft_open(const struct raft_opts *o, struct raft **out, char *err, s
 		raft_free(r);
 		return SL_EINVAL;
 	}
+	enum sl_err e = SL_OK;
+	if (o->voter_count == 0)
+		e = bootstrap_voters(r, &opts, err, err_len);
 	set_config(r, o);
-	enum sl_err e = open_all(r, o, err, err_len);
+	if (e == SL_OK)
+		e = open_all(r, o, err, err_len);
 	if (e != SL_OK) {
 		if (err_len > 0 && err[0] == '\0')
 			snprintf(err, err_len, "%s: %s", r->dir, sl_err_msg(e));

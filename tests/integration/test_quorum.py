@@ -12,6 +12,10 @@ tuned down (election 200 ms, fetch 600 ms) so the test runs in seconds.
 - restart_all: SIGTERM every node, start them again: every node lists the same topics with the
   same ids as before.
 
+initial_controllers: three nodes formatted with `sluice storage format --initial-controllers`
+and only controller.quorum.bootstrap.servers (no static voters) take their voter set from the
+bootstrap snapshot's VotersRecord: a leader is elected and a topic created through it reaches all.
+
 wiped_follower_snapshot (snapshots every 2 KB of new records): a follower whose metadata is
 wiped (dirs deleted, formatted again) catches up through FetchSnapshot (its log says "installed
 snapshot"), lists every topic with the same ids, and `sluice metadata dump` shows the snapshot.
@@ -19,6 +23,7 @@ snapshot"), lists every topic with the same ids, and `sluice metadata dump` show
 
 import os
 import re
+import shutil
 import signal
 import sys
 import time
@@ -125,6 +130,17 @@ def test_quorum_lifecycle():
         h.check(re.search(r"CurrentVoters:\s*\[.*1.*2.*3.*\]", out) is not None,
                 "quorum describe voters:\n%s" % out)
 
+        def replication_ok():
+            rc, out, err = h.run_cli(["quorum", "describe", "--replication",
+                                      "--bootstrap-server", "localhost:%d" % leader.port])
+            rows = [ln.split() for ln in out.splitlines()[1:] if ln.strip()]
+            states = sorted(r[-1] for r in rows)
+            # Every voter listed, the followers caught up (lag 0) once they fetched.
+            return rc == 0 and states == ["Follower", "Follower", "Leader"] and \
+                all(r[3] == "0" for r in rows)
+        h.wait_for(replication_ok, "quorum describe --replication: a leader, two caught-up "
+                   "followers")
+
         # Topic creation goes through the quorum and reaches every node.
         rc, out, err = create(leader, "q-one")
         h.check(rc == 0, "create through the leader failed: %s%s" % (out, err))
@@ -164,6 +180,36 @@ def test_quorum_lifecycle():
         c.cleanup()
 
 
+def test_initial_controllers():
+    c = Cluster()
+    try:
+        cports = [n.controller_port for n in c.nodes]
+        spec = ",".join("%d@localhost:%d:%s" % (n.node_id, n.controller_port, h.random_uuid())
+                        for n in c.nodes)
+        boot = ",".join("localhost:%d" % p for p in cports)
+        for n in c.nodes:
+            shutil.rmtree(n.logs_dir, ignore_errors=True)
+            with open(n.config) as f:
+                lines = [ln for ln in f if not ln.startswith("controller.quorum.voters=")]
+            lines.append("controller.quorum.bootstrap.servers=%s\n" % boot)
+            with open(n.config, "w") as f:
+                f.writelines(lines)
+            rc, out, err = h.run_cli(["storage", "format", "-t", c.cluster_id, "-c", n.config,
+                                      "--initial-controllers", spec])
+            h.check(rc == 0, "format -I failed (%d): %s%s" % (rc, out, err))
+        c.start()
+        leader, _ = c.leader()
+        h.check(any("3 voters from the bootstrap snapshot" in ln for ln in leader.log_lines()),
+                "voters not taken from the bootstrap snapshot:\n" + leader.logs())
+        rc, out, err = create(leader, "ic-one")
+        h.check(rc == 0, "create through the leader failed: %s%s" % (out, err))
+        want = {"ic-one": topic_ids(leader)["ic-one"]}
+        for node in c.nodes:
+            wait_topics(node, want)
+    finally:
+        c.cleanup()
+
+
 def test_wiped_follower_snapshot():
     c = Cluster(extra={"metadata.log.max.record.bytes.between.snapshots": "2048"})
     try:
@@ -180,7 +226,6 @@ def test_wiped_follower_snapshot():
                                for ln in leader.log_lines()), "a snapshot on the leader")
         follower = next(n for n in c.nodes if n is not leader)
         h.check(follower.stop() == 0, "follower did not stop cleanly")
-        import shutil
         shutil.rmtree(follower.logs_dir)
         follower.format(cluster_id=c.cluster_id)
         follower.start()
@@ -196,4 +241,5 @@ def test_wiped_follower_snapshot():
 
 if __name__ == "__main__":
     h.run([("quorum_lifecycle", test_quorum_lifecycle),
+           ("initial_controllers", test_initial_controllers),
            ("wiped_follower_snapshot", test_wiped_follower_snapshot)])
