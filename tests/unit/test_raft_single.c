@@ -569,6 +569,96 @@ START_TEST(test_apply_failure_takes_log_offline)
 }
 END_TEST
 
+/* ---- snapshots ---- */
+
+/* raft_image_records_fn over the recorder: every value seen so far (the "image"). */
+static enum sl_err seen_records(void *ctx, struct sl_arena *arena, struct wire_bytes **values,
+                                size_t *count)
+{
+	struct seen *s = ctx;
+	struct wire_bytes *v = sl_arena_calloc(arena, s->count + 1, sizeof(*v));
+	if (v == NULL)
+		return SL_ENOMEM;
+	for (size_t i = 0; i < s->count; i++)
+		v[i] = (struct wire_bytes){(const uint8_t *)s->value[i],
+		                           (int32_t)strlen(s->value[i])};
+	*values = v;
+	*count = s->count;
+	return SL_OK;
+}
+
+static enum sl_err fx_open_snap(struct fixture *f)
+{
+	memset(&f->seen, 0, sizeof(f->seen));
+	struct raft_opts o = {
+	        .loop = f->loop,
+	        .metadata_dir = f->dir,
+	        .node_id = 3,
+	        .apply = rec_apply,
+	        .apply_ctx = &f->seen,
+	        .image_records = seen_records,
+	        .snapshot_ctx = &f->seen,
+	};
+	char err[512] = "";
+	return raft_open(&o, &f->r, err, sizeof(err));
+}
+
+static size_t snapshot_files(const char *dir)
+{
+	char cmd[256];
+	snprintf(cmd, sizeof(cmd), "ls %s/__cluster_metadata-0/*.checkpoint 2>/dev/null | wc -l",
+	         dir);
+	FILE *p = popen(cmd, "r");
+	ck_assert_ptr_nonnull(p);
+	unsigned n = 0;
+	ck_assert_int_eq(fscanf(p, "%u", &n), 1);
+	pclose(p);
+	return n;
+}
+
+/* A snapshot of the applied state, then more proposals: a reopen loads the snapshot and replays
+ * only the tail, ending with the same state; retention keeps the newest two snapshots. */
+START_TEST(test_snapshot_restart_and_retention)
+{
+	struct fixture f;
+	fx_init(&f, IO_BACKEND_AUTO, 2);
+	ck_assert_int_eq(fx_open_snap(&f), SL_OK);
+	struct prop_result res[12];
+	int counter = 0;
+	for (int i = 0; i < 4; i++)
+		propose_one(&f, i, &res[i], &counter);
+	run_until(f.loop, &counter, 4);
+	ck_assert_int_eq(raft_snapshot_end(f.r), -1);
+	ck_assert_int_eq(raft_snapshot_now(f.r), SL_OK);
+	int64_t snap1 = raft_snapshot_end(f.r);
+	ck_assert_int_eq(snap1, raft_end_offset(f.r));
+	for (int i = 4; i < 6; i++)
+		propose_one(&f, i, &res[i], &counter);
+	run_until(f.loop, &counter, 6);
+	raft_close(f.r);
+	f.r = NULL;
+
+	/* Reopen: the snapshot gives the first 2 + records_of(4) values in one apply call (its
+	 * data batch), the log tail the two later batches. */
+	ck_assert_int_eq(fx_open_snap(&f), SL_OK);
+	ck_assert_int_eq(raft_snapshot_end(f.r), snap1);
+	ck_assert_uint_eq(f.seen.count, (size_t)(2 + records_of(6)));
+	ck_assert_str_eq(f.seen.value[0], "boot0");
+	ck_assert_str_eq(f.seen.value[f.seen.count - 1], "p5.2");
+	ck_assert_int_eq(f.seen.apply_calls, 1 + 2);
+
+	/* Two more snapshots: only the newest two files stay. */
+	for (int k = 0; k < 2; k++) {
+		propose_one(&f, 6 + k, &res[6 + k], &counter);
+		run_until(f.loop, &counter, 7 + k);
+		ck_assert_int_eq(raft_snapshot_now(f.r), SL_OK);
+	}
+	ck_assert_uint_eq(snapshot_files(f.dir), 2);
+	ck_assert_int_gt(raft_snapshot_end(f.r), snap1);
+	fx_fini(&f);
+}
+END_TEST
+
 Suite *test_suite(void)
 {
 	Suite *s = suite_create("raft_single");
@@ -584,6 +674,7 @@ Suite *test_suite(void)
 	tcase_add_test(tc, test_propose_from_done);
 	tcase_add_test(tc, test_offline_fails_pending);
 	tcase_add_test(tc, test_apply_failure_takes_log_offline);
+	tcase_add_test(tc, test_snapshot_restart_and_retention);
 	suite_add_tcase(s, tc);
 	return s;
 }
