@@ -217,8 +217,8 @@ void meta_record_format(struct sl_buf *out, const uint8_t *value, size_t len,
 /* A control record of a control batch: type (key's int16 type, kraft.md §3.10) and value
  * (the message without frame): LeaderChange, SnapshotHeader, SnapshotFooter, KRaftVersion,
  * Voters; other types are printed as their number and length. */
-void meta_control_record_format(struct sl_buf *out, int16_t type, const uint8_t *value,
-                                size_t len, struct sl_arena *arena);
+void meta_control_record_format(struct sl_buf *out, int16_t type, const uint8_t *value, size_t len,
+                                struct sl_arena *arena);
 
 /* ==== topic configs (topic_config.c) ========================================================
  * Kafka's topic-level config keys this broker knows, their types, validation and the broker
