@@ -333,6 +333,35 @@ static void on_role(struct raft *r, const struct raft_ready *rd)
 	r->epoch_start = leads ? rd->epoch_start_offset : -1;
 }
 
+static void control_done(void *ctx, enum sl_err err, int64_t last_offset)
+{
+	(void)ctx, (void)err, (void)last_offset;
+}
+
+/* A dynamic quorum's first leader copies the voter set of the bootstrap snapshot into the log
+ * (a control batch: KRaftVersionRecord, VotersRecord). */
+static void write_voters(struct raft *r)
+{
+	if (r->boot_ctrl_count == 0)
+		return;
+	enum stor_control_type types[2];
+	const uint8_t *vals[2];
+	size_t lens[2];
+	for (size_t i = 0; i < r->boot_ctrl_count; i++) {
+		types[i] = (enum stor_control_type)r->boot_ctrl_type[i];
+		vals[i] = r->boot_ctrl[i];
+		lens[i] = r->boot_ctrl_len[i];
+	}
+	struct stor_batch_params p;
+	stor_batch_params_init(&p, sl_wall_ms());
+	p.partition_leader_epoch = r->epoch;
+	sl_buf_reset(&r->build);
+	if (stor_batch_build_control(&r->build, &p, types, vals, lens, r->boot_ctrl_count) !=
+	            SL_OK ||
+	    raft_append_proposal(r, (uint32_t)r->boot_ctrl_count, control_done, NULL) != SL_OK)
+		SL_WARN(r->log_ctx, "the voter set was not written into the log");
+}
+
 static void maybe_activate(struct raft *r)
 {
 	if (r->active || r->role != RAFT_LEADER || r->offline || r->closing)
@@ -343,8 +372,10 @@ static void maybe_activate(struct raft *r)
 	r->last_propose_ms = raft_now();
 	SL_INFO(r->log_ctx, "active leader of epoch %d (applied up to %" PRId64 ")", (int)r->epoch,
 	        r->applied);
-	if (!r->data_seen)
+	if (!r->data_seen) {
+		write_voters(r);
 		raft_write_bootstrap(r);
+	}
 	if (r->on_leader != NULL)
 		r->on_leader(r->leader_ctx, true, r->epoch);
 }

@@ -292,8 +292,19 @@ static enum sl_err voters_batch(void *ctx, const struct stor_batch_view *v, char
 	stor_record_iter_init(&it, v);
 	struct stor_record rec;
 	while (stor_record_next(&it, &rec) == SL_OK) {
-		if (rec.key == NULL || rec.key_len != 4 || sl_load_be16(rec.key + 2) != 6 ||
-		    rec.value == NULL)
+		if (rec.key == NULL || rec.key_len != 4 || rec.value == NULL)
+			continue;
+		uint16_t type = sl_load_be16(rec.key + 2);
+		if ((type == STOR_CONTROL_KRAFT_VERSION || type == STOR_CONTROL_KRAFT_VOTERS) &&
+		    vs->r->boot_ctrl_count < 2 &&
+		    (size_t)rec.value_len <= sizeof(vs->r->boot_ctrl[0])) {
+			/* kept for the first leader, which writes them into the log */
+			size_t i = vs->r->boot_ctrl_count++;
+			vs->r->boot_ctrl_type[i] = type;
+			vs->r->boot_ctrl_len[i] = (size_t)rec.value_len;
+			memcpy(vs->r->boot_ctrl[i], rec.value, (size_t)rec.value_len);
+		}
+		if (type != STOR_CONTROL_KRAFT_VOTERS)
 			continue;
 		struct sl_arena arena;
 		sl_arena_init(&arena, 4096, 1 << 20);

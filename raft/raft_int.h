@@ -133,6 +133,12 @@ struct raft {
 	int64_t applied_ts;             /* its max timestamp */
 	struct raft_snapshot_part part; /* a download in progress (fd -1 = none) */
 	bool install_pending;           /* ready asked to install install_id */
+	/* KRaftVersionRecord / VotersRecord of the bootstrap snapshot (dynamic quorums): the first
+	 * leader of the log writes them as a control batch (kraft.md §3.6). */
+	uint8_t boot_ctrl[2][4096];
+	size_t boot_ctrl_len[2];
+	uint16_t boot_ctrl_type[2];
+	size_t boot_ctrl_count;
 	struct raft_snapshot_id install_id;
 	bool in_ready; /* re-entrancy guard of raft_process */
 

@@ -3,8 +3,9 @@
  * Vote (pre-vote and real), BeginQuorumEpoch, EndQuorumEpoch, check-quorum.
  *
  * Invariants: a real vote is granted at most once per epoch (the grant sets hs.voted_id, which
- * the next ready persists before the reply is sent); a pre-vote changes nothing; a candidate
- * or prospective counts only answers to its current request round (req_id per voter).
+ * the next ready persists before the reply is sent); a pre-vote records nothing (a higher epoch in
+ * it still moves us to that epoch, unattached); a candidate or prospective counts only answers to
+ * its current request round (req_id per voter).
  */
 #include "raft_core_int.h"
 
@@ -231,7 +232,12 @@ void rc_handle_vote_req(struct raft_core *rc, int64_t now, const struct raft_msg
 	int16_t err = rc_validate_vote(rc, m);
 	bool granted = false;
 	if (err == RC_ERR_NONE) {
-		if (!m->pre_vote && m->epoch > rc->hs.epoch)
+		/* A higher epoch moves us to it, pre-vote or not (KAFKA-17641): a voter that
+		 * bumped its epoch as a candidate and lost must not be left alone in it. A
+		 * pre-vote records no vote; its grant then follows the Unattached rule. A
+		 * partitioned node never gets here with a higher epoch: it stays Prospective
+		 * in its old epoch until a majority pre-votes for it. */
+		if (m->epoch > rc->hs.epoch)
 			rc_become_unattached(rc, now, m->epoch);
 		granted = rc_can_grant(rc, m);
 		if (granted && !m->pre_vote && rc->hs.voted_id == RAFT_CORE_NONE &&

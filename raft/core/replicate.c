@@ -6,7 +6,9 @@
  *
  * Invariants: the leader's high watermark is the majority value of voters' durable ends, only
  * above the epoch start offset and never decreasing; a follower's high watermark is
- * min(leader's, local end) and never decreases; a follower never truncates below it (fatal).
+ * min(leader's, local end), taken only from the answer to a fetch the leader validated (never
+ * with DivergingEpoch: the log may still hold entries conflicting with committed ones), and
+ * never decreases; a follower never truncates below it (fatal).
  */
 #include "raft_core_int.h"
 
@@ -310,24 +312,38 @@ static void rc_fail(struct raft_core *rc, const char *why)
 	rc->failure = why;
 }
 
-/* DivergingEpoch: truncate to min(EndOffset, local end of that epoch), never below the HW. */
+/* DivergingEpoch (Kafka's ReplicatedLog.truncateToEndOffset): with (E, End) from the leader
+ * and (e, end) = the local end of the largest epoch <= E, truncate to min(End, end) when e == E
+ * (or E == 0: min(End, leo)), else to end (the local epoch e < E ended there; the next fetch,
+ * with last fetched epoch e, finds the exact point). A DivergingEpoch below the high watermark
+ * contradicts committed data: fatal, as is a truncation point below it or the log start. */
 static void rc_follower_truncate(struct raft_core *rc, const struct raft_msg *m)
 {
 	int32_t fe;
 	int64_t end;
 	bool found;
-	rc_end_for_epoch(rc, m->diverging_epoch, &fe, &end, &found);
-	int64_t t = m->diverging_end_offset < end ? m->diverging_end_offset : end;
+	int64_t t;
+	if (m->diverging_epoch == 0) {
+		t = m->diverging_end_offset < rc->leo ? m->diverging_end_offset : rc->leo;
+	} else {
+		rc_end_for_epoch(rc, m->diverging_epoch, &fe, &end, &found);
+		if (fe == m->diverging_epoch)
+			t = m->diverging_end_offset < end ? m->diverging_end_offset : end;
+		else
+			t = end;
+	}
 	if (t < 0 || t >= rc->leo)
 		return;
-	if (rc->hw >= 0 && t < rc->hw) {
+	bool below_hw = rc->hw >= 0 && (t < rc->hw || m->diverging_end_offset < rc->hw);
+	if (below_hw) {
 		if (!RC_CANARY(rc, RAFT_CANARY_TRUNCATE_BELOW_HW)) {
 			rc_fail(rc, "asked to truncate below the high watermark");
 			return;
 		}
 		if (t < rc->log_start)
 			t = rc->log_start;
-		rc->hw = t;
+		if (t < rc->hw)
+			rc->hw = t;
 	}
 	if (t < rc->log_start) {
 		rc_fail(rc, "asked to truncate below the log start");
@@ -371,18 +387,22 @@ static void rc_follower_fetch_ok(struct raft_core *rc, int64_t now, const struct
 	rc->fetch_deadline = rc_add_ms(now, rc->cfg.fetch_timeout_ms);
 	rc->retries = 0;
 	if (m->diverging_epoch >= 0) {
+		/* The log is not known to match the leader yet: no high watermark from this
+		 * response (Kafka updates it only on the append path). */
 		rc_follower_truncate(rc, m);
-		if (rc->failed)
-			return;
-	} else if (m->snapshot_id.end_offset >= 0) {
+		return;
+	}
+	if (m->snapshot_id.end_offset >= 0) {
 		if (m->snapshot_id.end_offset > 0 && m->snapshot_id.epoch >= 0)
 			rc_start_snapshot_fetch(rc, now, m->snapshot_id);
 		else
 			rc->fetch_not_before = rc_add_ms(now, rc->cfg.retry_backoff_ms);
 		return;
-	} else if (m->batch_count > 0) {
-		rc_follower_append(rc, m);
 	}
+	/* The leader validated (FetchOffset, LastFetchedEpoch): the log matches the leader's up
+	 * to its end (and after the accepted batches), so min(leader HW, end) is committed here. */
+	if (m->batch_count > 0)
+		rc_follower_append(rc, m);
 	if (m->high_watermark >= 0) {
 		int64_t hw = m->high_watermark < rc->leo ? m->high_watermark : rc->leo;
 		if (hw > rc->hw)

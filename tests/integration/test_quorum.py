@@ -206,6 +206,12 @@ def test_initial_controllers():
         want = {"ic-one": topic_ids(leader)["ic-one"]}
         for node in c.nodes:
             wait_topics(node, want)
+        # The first leader copied the voter set into the log (kraft.version 1).
+        follower = next(n for n in c.nodes if n is not leader)
+        h.check(follower.stop() == 0, "follower did not stop cleanly")
+        rc, out, err = h.run_cli(["metadata", "dump", "--log-only", "-c", follower.config])
+        h.check(rc == 0 and "KRaftVersion version=0 kraftVersion=1" in out and "Voters" in out
+                and "LeaderChange" in out, "metadata dump (%d): %s%s" % (rc, out[-3000:], err))
     finally:
         c.cleanup()
 
