@@ -56,6 +56,12 @@ step "integration tests (real clients against build/sluice)"
 ctest --test-dir build -L integration --output-on-failure 2>&1 | tee "$log_dir/integration.txt"
 record integration "$log_dir/integration.txt" "${PIPESTATUS[0]}"
 
+step "deterministic Raft simulation (tests/sim: 1000 seeds + ledger, canaries, determinism)"
+ctest --test-dir build -L sim --output-on-failure 2>&1 | tee "$log_dir/sim.txt"
+record sim "$log_dir/sim.txt" "${PIPESTATUS[0]}"
+grep -hE '^(seeds run|faults|invariant checks|violations|canaries|determinism)' \
+	build/Testing/Temporary/LastTest.log 2>/dev/null | head -40
+
 step "formatting (clang-format)"
 fmt_check() {
 	local bad
@@ -80,6 +86,10 @@ if CC=clang SLUICE_BUILD_DIR=build-asan SLUICE_BUILD_TYPE=Debug ./scripts/build.
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
 		ctest --test-dir build-asan -L integration --output-on-failure 2>&1 | tee "$log_dir/asan-integration.txt"
 	record asan-integration "$log_dir/asan-integration.txt" "${PIPESTATUS[0]}"
+	step "sanitizers: the Raft simulator (200 seeds + ledger)"
+	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
+		ctest --test-dir build-asan -L sim --output-on-failure 2>&1 | tee "$log_dir/asan-sim.txt"
+	record asan-sim "$log_dir/asan-sim.txt" "${PIPESTATUS[0]}"
 else
 	failed=$((failed + 1))
 	failures+=("asan-build")
