@@ -25,6 +25,7 @@
 
 #define QUORUM_STATE_MAX_BYTES 65536
 #define SINGLE_VOTER_START_MS 30000
+#define RESIGN_WAIT_MS 500 /* at most this long for the EndQuorumEpoch answers */
 
 /* ---- quorum-state ------------------------------------------------------------------------- */
 
@@ -570,10 +571,39 @@ bool raft_busy(const struct raft *r)
 	return false;
 }
 
+void raft_shutdown(struct raft *r)
+{
+	if (r == NULL || r->core == NULL || r->offline || r->closing)
+		return;
+	if (r->role != RAFT_LEADER || r->peer_count == 0)
+		return;
+	raft_core_resign(r->core, raft_now());
+	raft_process(r);
+	SL_INFO(r->log_ctx, "resigned the leadership of epoch %d on shutdown", (int)r->epoch);
+}
+
+/* Gives a resigned leader's EndQuorumEpoch requests a moment to reach the other voters. */
+static void resign_on_close(struct raft *r)
+{
+	raft_shutdown(r);
+	if (r->core == NULL || r->offline || r->role != RAFT_RESIGNED)
+		return;
+	int64_t deadline = raft_now() + RESIGN_WAIT_MS;
+	bool pending = true;
+	while (pending && raft_now() < deadline) {
+		io_loop_run_once(r->loop, 10);
+		pending = false;
+		for (uint32_t i = 0; i < r->peer_count; i++)
+			if (r->peers[i].peer != NULL && net_peer_pending(r->peers[i].peer) > 0)
+				pending = true;
+	}
+}
+
 void raft_close(struct raft *r)
 {
 	if (r == NULL)
 		return;
+	resign_on_close(r);
 	r->closing = true;
 	r->on_leader = NULL;
 	raft_inbound_drop_all(r);

@@ -139,6 +139,11 @@ enum sl_err raft_snapshot_now(struct raft *r) SL_MUST_USE;
 int64_t raft_snapshot_end(const struct raft *r);
 int64_t raft_log_start(const struct raft *r);
 
+/* The node is shutting down: a leader of a multi-voter quorum resigns now (EndQuorumEpoch, most
+ * caught-up voter first; pending proposals fail with SL_ECANCELED), so the next leader is
+ * elected at once rather than after a fetch timeout. Idempotent; raft_close calls it too. */
+void raft_shutdown(struct raft *r);
+
 /* Closes the log (clean: fsync + checkpoints when nothing is in flight). */
 void raft_close(struct raft *r);
 

@@ -84,6 +84,7 @@ static void node_signal_handler(int signo)
 static void node_begin_stop(struct node *n)
 {
 	n->stopping = true;
+	raft_shutdown(n->raft); /* a leader hands over before the listeners close */
 	net_server_stop(n->net);
 	brk_stop(n->brk);
 }

@@ -12,6 +12,10 @@ tuned down (election 200 ms, fetch 600 ms) so the test runs in seconds.
 - restart_all: SIGTERM every node, start them again: every node lists the same topics with the
   same ids as before.
 
+graceful_resign (fetch timeout 5 s): SIGTERM of the leader makes it resign (EndQuorumEpoch): it
+logs "resigned", exits 0, and another node is active leader in a higher epoch within 2.5 s of
+the signal, well before any follower's 5 s fetch timeout could have started an election.
+
 initial_controllers: three nodes formatted with `sluice storage format --initial-controllers`
 and only controller.quorum.bootstrap.servers (no static voters) take their voter set from the
 bootstrap snapshot's VotersRecord: a leader is elected and a topic created through it reaches all.
@@ -180,6 +184,24 @@ def test_quorum_lifecycle():
         c.cleanup()
 
 
+def test_graceful_resign():
+    c = Cluster(extra={"controller.quorum.fetch.timeout.ms": "5000",
+                       "controller.quorum.election.timeout.ms": "1000"})
+    try:
+        c.start()
+        leader, epoch = c.leader()
+        t0 = time.monotonic()
+        h.check(leader.stop() == 0, "the leader did not exit 0 on SIGTERM")
+        h.check(any("resigned the leadership of epoch %d" % epoch in ln
+                    for ln in leader.log_lines()), "no resignation:\n" + leader.logs())
+        new_leader, new_epoch = c.leader(exclude=(leader,), min_epoch=epoch + 1, timeout=10)
+        took = time.monotonic() - t0
+        print("graceful resign -> new active leader: %.0f ms" % (took * 1000), flush=True)
+        h.check(took < 2.5, "a new leader took %.1f s after the resignation" % took)
+    finally:
+        c.cleanup()
+
+
 def test_initial_controllers():
     c = Cluster()
     try:
@@ -247,5 +269,6 @@ def test_wiped_follower_snapshot():
 
 if __name__ == "__main__":
     h.run([("quorum_lifecycle", test_quorum_lifecycle),
+           ("graceful_resign", test_graceful_resign),
            ("initial_controllers", test_initial_controllers),
            ("wiped_follower_snapshot", test_wiped_follower_snapshot)])
