@@ -494,11 +494,6 @@ static void on_timer(struct io_op *op, void *ctx)
 	raft_process(r);
 }
 
-void raft_timer_stop(struct raft *r)
-{
-	(void)r; /* the timer is short; close waits for it (timer_armed) */
-}
-
 void raft_process(struct raft *r)
 {
 	if (r->in_ready || r->core == NULL)

@@ -444,8 +444,6 @@ static enum sl_err init_core(struct raft *r, char *err, size_t err_len)
 		         r->core == NULL ? "out of memory" : why);
 		return r->core == NULL ? SL_ENOMEM : SL_ECONFIG;
 	}
-	/* A log that holds no data batch yet: the first leader writes the bootstrap records. */
-	r->bootstrap_due = st.end_offset == 0 && snap.end_offset < 0;
 	return SL_OK;
 }
 
@@ -607,7 +605,6 @@ void raft_close(struct raft *r)
 	r->closing = true;
 	r->on_leader = NULL;
 	raft_inbound_drop_all(r);
-	raft_timer_stop(r);
 	raft_fail_all(r, NULL); /* unfinished proposals: SL_ECANCELED */
 	/* Storage callbacks of appends still in flight, the durable wait and the timer. */
 	while (r->head != NULL || r->flush_pending || r->timer_armed) {

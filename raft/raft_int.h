@@ -2,9 +2,11 @@
  * raft_int.h: private to raft/. The quorum driver: one raft_core (raft/core) driven over the
  * storage engine (`__cluster_metadata-0`), quorum-state and the network.
  *
- * Files: quorum_open.c (open, quorum-state, bootstrap, close), quorum_loop.c (the ready loop,
- * timers, appends, flushes, apply, proposals), quorum_rpc.c (Raft RPCs in and out: wire <->
- * raft_msg), batch_util.c (building and reading metadata batches).
+ * Files: quorum_open.c (open, quorum-state, bootstrap, voters of a dynamic quorum, shutdown,
+ * close), quorum_loop.c (the ready loop, timer, appends, flushes, apply, proposals, NoOp),
+ * quorum_rpc.c (inbound request ids, parked answers, outbound peers), quorum_codec.c (wire <->
+ * raft_msg for every Raft RPC), quorum_snap.c (taking, loading, serving and installing
+ * snapshots; retention), batch_util.c (building and reading metadata batches).
  *
  * Invariants:
  *   - hard state is persisted (quorum-state written and fsynced) before any message of the same
@@ -110,7 +112,6 @@ struct raft {
 	int32_t leader_id;
 	int64_t epoch_start; /* leader: the LeaderChange offset, else -1 */
 	bool active;         /* leader and applied past the epoch start */
-	bool bootstrap_due;  /* the log was empty at open */
 	bool data_seen;      /* a data batch was applied (else the leader bootstraps) */
 	bool offline;
 	enum sl_err offline_err; /* apply's error when that took the log offline, else SL_OK */
@@ -200,7 +201,6 @@ void raft_fail_all(struct raft *r, const char *why);
 enum sl_err raft_append_proposal(struct raft *r, uint32_t count, raft_propose_done_fn *done,
                                  void *ctx) SL_MUST_USE;
 int64_t raft_now(void);
-void raft_timer_stop(struct raft *r);
 
 /* quorum_rpc.c */
 /* Sends one request of the core's outbox to its peer (errors drop it: the core retries). */
