@@ -6,11 +6,11 @@
  * Appends go through stor_log_append (asynchronous); the core is told an end offset is durable
  * only after stor_log_wait_durable reported it, one wait at a time (group commit). Committed
  * batches are read back from the log and applied in offset order; a proposal completes once
- * its last offset is applied. A new leader becomes active (proposals accepted, on_leader(true))
+ * its last offset is applied. A new leader becomes active (proposals accepted)
  * once it has applied everything up to its epoch start; if no data batch was ever applied it
  * first writes the bootstrap records.
  *
- * Callbacks (apply, done, on_leader) run from here; they may propose but must not close.
+ * Callbacks (apply, done) run from here; they may propose but must not close.
  */
 #include "raft_int.h"
 
@@ -323,8 +323,6 @@ static void on_role(struct raft *r, const struct raft_ready *rd)
 		if (r->active) {
 			r->active = false;
 			raft_fail_all(r, NULL);
-			if (r->on_leader != NULL)
-				r->on_leader(r->leader_ctx, false, r->epoch);
 		}
 	}
 	r->role = rd->role;
@@ -376,8 +374,6 @@ static void maybe_activate(struct raft *r)
 		write_voters(r);
 		raft_write_bootstrap(r);
 	}
-	if (r->on_leader != NULL)
-		r->on_leader(r->leader_ctx, true, r->epoch);
 }
 
 /* ---- the ready loop ------------------------------------------------------------------------- */
@@ -571,14 +567,4 @@ int32_t raft_epoch(const struct raft *r)
 int32_t raft_leader_id(const struct raft *r)
 {
 	return r->leader_id;
-}
-
-bool raft_is_active(const struct raft *r)
-{
-	return r->active;
-}
-
-int64_t raft_high_watermark(const struct raft *r)
-{
-	return r->hw;
 }

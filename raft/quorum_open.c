@@ -510,8 +510,6 @@ enum sl_err raft_open(const struct raft_opts *o, struct raft **out, char *err, s
 	r->node_id = o->node_id;
 	r->apply = o->apply;
 	r->apply_ctx = o->apply_ctx;
-	r->on_leader = o->on_leader;
-	r->leader_ctx = o->leader_ctx;
 	r->noop_interval_ms = o->noop_interval_ms;
 	r->image_records = o->image_records;
 	r->on_load = o->on_load;
@@ -553,7 +551,6 @@ enum sl_err raft_open(const struct raft_opts *o, struct raft **out, char *err, s
 	if (e != SL_OK) {
 		if (err_len > 0 && err[0] == '\0')
 			snprintf(err, err_len, "%s: %s", r->dir, sl_err_msg(e));
-		r->on_leader = NULL;
 		raft_close(r);
 		return e;
 	}
@@ -603,7 +600,6 @@ void raft_close(struct raft *r)
 		return;
 	resign_on_close(r);
 	r->closing = true;
-	r->on_leader = NULL;
 	raft_inbound_drop_all(r);
 	raft_fail_all(r, NULL); /* unfinished proposals: SL_ECANCELED */
 	/* Storage callbacks of appends still in flight, the durable wait and the timer. */

@@ -66,10 +66,9 @@ bool raft_step_inbound(struct raft *r, struct raft_msg *m, struct sl_buf *out,
 }
 
 enum sl_err raft_handle_rpc(struct raft *r, int16_t api_key, int16_t version,
-                            struct wire_reader *body, struct sl_arena *arena, struct sl_buf *out,
-                            raft_rpc_done_fn *done, void *ctx)
+                            struct wire_reader *body, struct sl_buf *out, raft_rpc_done_fn *done,
+                            void *ctx)
 {
-	(void)arena; /* body->arena backs the decoded arrays */
 	if (r->closing)
 		return SL_ECLOSED;
 	switch (api_key) {

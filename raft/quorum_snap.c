@@ -186,13 +186,6 @@ int64_t raft_snapshot_end(const struct raft *r)
 	return r->snap.end_offset;
 }
 
-int64_t raft_log_start(const struct raft *r)
-{
-	struct stor_log_state st;
-	stor_log_get_state(r->log, &st);
-	return st.log_start_offset;
-}
-
 /* ---- FetchSnapshot: serving ------------------------------------------------------------------ */
 
 bool raft_snapshot_chunk(struct raft *r, struct raft_snapshot_id id, int64_t position,

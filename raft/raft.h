@@ -54,11 +54,6 @@ struct raft_voter {
 
 #define RAFT_VOTERS_MAX 16
 
-/* Leadership changes (from the loop): is_leader true once this node leads `epoch` AND has
- * applied every committed record up to the epoch start (the active controller may then
- * serve); false when it stops leading. */
-typedef void raft_leader_fn(void *ctx, bool is_leader, int32_t epoch);
-
 /* Snapshots. The committed image as framed records (for a snapshot at raft_end_offset()),
  * in arena memory. */
 typedef enum sl_err raft_image_records_fn(void *ctx, struct sl_arena *arena,
@@ -91,8 +86,6 @@ struct raft_opts {
 	raft_image_records_fn *image_records; /* NULL = this node takes no snapshots */
 	raft_load_fn *on_load;                /* required to install snapshots from the leader */
 	void *snapshot_ctx;
-	raft_leader_fn *on_leader; /* may be NULL */
-	void *leader_ctx;
 };
 
 /* Opens (or creates) the log, writes the bootstrap records when empty, replays everything
@@ -115,29 +108,23 @@ int32_t raft_leader_id(const struct raft *r);
 /* True while proposals are in flight (the node waits for them before closing). */
 bool raft_busy(const struct raft *r);
 
-/* True when this node leads and has applied up to its epoch start (proposals accepted). */
-bool raft_is_active(const struct raft *r);
-/* The committed offset (-1 = unknown yet). */
-int64_t raft_high_watermark(const struct raft *r);
-
 /* Serves one Raft RPC that arrived on a controller listener: Vote (52), BeginQuorumEpoch (53),
  * EndQuorumEpoch (54), DescribeQuorum (55), FetchSnapshot (59) and Fetch (1) of
  * __cluster_metadata. body is positioned at the request body (decoded here; arrays go to
- * arena). Returns SL_OK with the encoded response body appended to out (answered now),
+ * body->arena). Returns SL_OK with the encoded response body appended to out (answered now),
  * SL_EAGAIN when the answer comes later through done (Fetch long poll; done gets the body,
  * valid during the call, or NULL when the node closes), SL_EMALFORMED for a body that does not
  * decode and SL_ECLOSED while the log closes (the caller closes the connection),
  * SL_EUNSUPPORTED for another api key. */
 typedef void raft_rpc_done_fn(void *ctx, const uint8_t *body, size_t len);
 enum sl_err raft_handle_rpc(struct raft *r, int16_t api_key, int16_t version,
-                            struct wire_reader *body, struct sl_arena *arena, struct sl_buf *out,
-                            raft_rpc_done_fn *done, void *ctx) SL_MUST_USE;
+                            struct wire_reader *body, struct sl_buf *out, raft_rpc_done_fn *done,
+                            void *ctx) SL_MUST_USE;
 
 /* Takes a snapshot of the applied state now (tests; normally size/time triggered). */
 enum sl_err raft_snapshot_now(struct raft *r) SL_MUST_USE;
-/* The latest snapshot's end offset (-1 = none) and the log start offset. */
+/* The latest snapshot's end offset (-1 = none). */
 int64_t raft_snapshot_end(const struct raft *r);
-int64_t raft_log_start(const struct raft *r);
 
 /* The node is shutting down: a leader of a multi-voter quorum resigns now (EndQuorumEpoch, most
  * caught-up voter first; pending proposals fail with SL_ECANCELED), so the next leader is

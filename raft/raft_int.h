@@ -93,8 +93,6 @@ struct raft {
 	int32_t node_id;
 	raft_apply_fn *apply;
 	void *apply_ctx;
-	raft_leader_fn *on_leader;
-	void *leader_ctx;
 
 	struct raft_core *core;
 	struct raft_core_config cfg;

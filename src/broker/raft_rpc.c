@@ -37,8 +37,8 @@ enum brk_outcome brk_handle_raft(struct brk_request *r)
 		return brk_close(r, "api key %d needs the metadata quorum, which this node lacks",
 		                 (int)key);
 	/* Park first: a Fetch may be answered later, from the loop. */
-	enum sl_err e = raft_handle_rpc(raft, key, r->header.api_version, &r->body, r->frame->arena,
-	                                r->resp, raft_answered, r);
+	enum sl_err e = raft_handle_rpc(raft, key, r->header.api_version, &r->body, r->resp,
+	                                raft_answered, r);
 	switch (e) {
 	case SL_OK:
 		return BRK_RESPOND;
