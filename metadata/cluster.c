@@ -1,9 +1,10 @@
 /*
- * cluster.c: the cluster-level part of an image (registered brokers, broker and cluster
- * configs, finalized features, migration state, producer id block), one reference-counted
- * object shared by images and copied as a whole by a delta that changes it.
+ * cluster.c: the cluster-level part of an image (registered brokers and controllers, broker
+ * and cluster configs, finalized features, migration state, producer id block), one
+ * reference-counted object shared by images and copied as a whole by a delta that changes it.
  *
- * Invariants: brokers strictly ascending by id; broker configs strictly ascending by
+ * Invariants: brokers strictly ascending by id; controllers strictly ascending by id (one
+ * registration per id, endpoints with non-NULL name and host); broker configs strictly ascending by
  * (broker_id, name) with broker_id -1 for the cluster default; features strictly ascending by
  * name, never with level 0; metadata_version mirrors the "metadata.version" feature.
  */
@@ -77,6 +78,93 @@ fail:
 	return false;
 }
 
+static void endpoints_free(const struct meta_endpoint *eps, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		free((void *)(uintptr_t)eps[i].name);
+		free((void *)(uintptr_t)eps[i].host);
+	}
+	free((void *)(uintptr_t)eps);
+}
+
+/* A deep copy of n endpoints in *out (at least one slot); *copied says how many were copied
+ * (the caller frees them on failure). false on ENOMEM. */
+static bool endpoints_copy(const struct meta_endpoint **out, size_t *copied,
+                           const struct meta_endpoint *in, size_t n)
+{
+	struct meta_endpoint *eps = calloc(SL_MAX((size_t)1, n), sizeof(*eps));
+
+	*out = eps;
+	*copied = 0;
+	if (eps == NULL)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		eps[i] = in[i];
+		eps[i].name = dup_opt(in[i].name);
+		eps[i].host = dup_opt(in[i].host);
+		(*copied)++;
+		if (eps[i].name == NULL || eps[i].host == NULL)
+			return false;
+	}
+	return true;
+}
+
+void meta_controller_free(struct meta_controller *m)
+{
+	endpoints_free(m->endpoints, m->endpoint_count);
+	memset(m, 0, sizeof(*m));
+}
+
+bool meta_controller_copy(struct meta_controller *out, const struct meta_controller *in)
+{
+	*out = *in;
+	if (endpoints_copy(&out->endpoints, &out->endpoint_count, in->endpoints,
+	                   in->endpoint_count))
+		return true;
+	meta_controller_free(out);
+	return false;
+}
+
+ptrdiff_t meta_cluster_controller_index(const struct meta_cluster *c, int32_t controller_id)
+{
+	size_t lo = 0, hi = c->controller_count;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (c->controllers[mid].controller_id == controller_id)
+			return (ptrdiff_t)mid;
+		if (c->controllers[mid].controller_id > controller_id)
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	return -(ptrdiff_t)lo - 1;
+}
+
+bool meta_cluster_put_controller(struct meta_cluster *c, struct meta_controller *m)
+{
+	ptrdiff_t i = meta_cluster_controller_index(c, m->controller_id);
+	struct meta_controller *n;
+
+	if (i >= 0) {
+		meta_controller_free(&c->controllers[i]);
+		c->controllers[i] = *m;
+		return true;
+	}
+	n = realloc(c->controllers, sizeof(*n) * (c->controller_count + 1));
+	if (n == NULL) {
+		meta_controller_free(m);
+		return false;
+	}
+	c->controllers = n;
+	i = -i - 1;
+	memmove(&n[i + 1], &n[i], sizeof(*n) * (c->controller_count - (size_t)i));
+	n[i] = *m;
+	c->controller_count++;
+	return true;
+}
+
 void meta_cluster_unref(struct meta_cluster *c)
 {
 	SL_ASSERT(c->refs > 0);
@@ -84,6 +172,8 @@ void meta_cluster_unref(struct meta_cluster *c)
 		return;
 	for (size_t i = 0; i < c->broker_count; i++)
 		meta_broker_free(&c->brokers[i]);
+	for (size_t i = 0; i < c->controller_count; i++)
+		meta_controller_free(&c->controllers[i]);
 	for (size_t i = 0; i < c->bconf_count; i++) {
 		free(c->bconfs[i].name);
 		free(c->bconfs[i].value);
@@ -91,6 +181,7 @@ void meta_cluster_unref(struct meta_cluster *c)
 	for (size_t i = 0; i < c->feature_count; i++)
 		free(c->features[i].name);
 	free(c->brokers);
+	free(c->controllers);
 	free(c->bconfs);
 	free(c->features);
 	free(c);
@@ -106,14 +197,21 @@ struct meta_cluster *meta_cluster_clone(const struct meta_cluster *src)
 	c->zk_migration_state = src->zk_migration_state;
 	c->next_producer_id = src->next_producer_id;
 	c->brokers = calloc(SL_MAX((size_t)1, src->broker_count), sizeof(*c->brokers));
+	c->controllers = calloc(SL_MAX((size_t)1, src->controller_count), sizeof(*c->controllers));
 	c->bconfs = calloc(SL_MAX((size_t)1, src->bconf_count), sizeof(*c->bconfs));
 	c->features = calloc(SL_MAX((size_t)1, src->feature_count), sizeof(*c->features));
-	if (c->brokers == NULL || c->bconfs == NULL || c->features == NULL)
+	if (c->brokers == NULL || c->controllers == NULL || c->bconfs == NULL ||
+	    c->features == NULL)
 		goto fail;
 	for (size_t i = 0; i < src->broker_count; i++) {
 		if (!meta_broker_copy(&c->brokers[i], &src->brokers[i]))
 			goto fail;
 		c->broker_count++;
+	}
+	for (size_t i = 0; i < src->controller_count; i++) {
+		if (!meta_controller_copy(&c->controllers[i], &src->controllers[i]))
+			goto fail;
+		c->controller_count++;
 	}
 	for (size_t i = 0; i < src->bconf_count; i++) {
 		struct meta_broker_config *b = &c->bconfs[i];
@@ -322,6 +420,25 @@ const struct meta_broker *meta_image_broker(const struct meta_image *img, int32_
 	ptrdiff_t i = meta_cluster_broker_index(img->cluster, broker_id);
 
 	return i < 0 ? NULL : &img->cluster->brokers[i];
+}
+
+size_t meta_image_controller_count(const struct meta_image *img)
+{
+	return img->cluster->controller_count;
+}
+
+const struct meta_controller *meta_image_controller_at(const struct meta_image *img, size_t i)
+{
+	SL_ASSERT(i < img->cluster->controller_count);
+	return &img->cluster->controllers[i];
+}
+
+const struct meta_controller *meta_image_controller(const struct meta_image *img,
+                                                    int32_t controller_id)
+{
+	ptrdiff_t i = meta_cluster_controller_index(img->cluster, controller_id);
+
+	return i < 0 ? NULL : &img->cluster->controllers[i];
 }
 
 const char *meta_image_broker_config(const struct meta_image *img, int32_t broker_id,

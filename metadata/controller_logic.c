@@ -4,12 +4,14 @@
  * records that carry out the change, report Kafka's error code and message. No I/O, no
  * mutation of the view; on any error out is left exactly as it was.
  *
- * Placement (StripedReplicaPlacer in spirit, one rack): replica r of partition k is
- * brokers[(start + k + r) % n] over the live brokers in ascending id order, where start comes
- * from the topic id, so leaders (first replica) stripe across brokers and no broker holds two
- * replicas of a partition. A new partition starts with leader = first replica, ISR = replicas,
- * leader epoch 0, partition epoch 0 (PartitionRecord v0, or v1 with UNASSIGNED directories
- * from metadata.version 3.7-IV2: meta_partition_record_version()).
+ * Placement: meta_place_replicas (placement.c, Kafka's StripedReplicaPlacer) over the
+ * brokers registered in the view, seeded by env->random mixed with the topic id (so the
+ * topics of one request differ). Manual assignments must name registered brokers. A new
+ * partition starts with leader = its first active replica (unfenced, not in controlled
+ * shutdown; the first replica when placed automatically), leader epoch 0, partition epoch 0,
+ * and ISR = [leader] only: partition replication does not exist yet, so no follower can be in
+ * sync (PartitionRecord v0, or v1 with UNASSIGNED directories from metadata.version 3.7-IV2:
+ * meta_partition_record_version()).
  */
 #include "meta_int.h"
 
@@ -121,20 +123,28 @@ static bool check_create_configs(const struct meta_topic_spec *s, struct meta_ct
 	return true;
 }
 
-static bool broker_live(const struct meta_ctl_env *env, int32_t id)
+static bool broker_active(const struct meta_image *view, int32_t id)
 {
-	for (size_t i = 0; i < env->broker_count; i++) {
-		if (env->broker_ids[i] == id)
-			return true;
+	const struct meta_broker *b = meta_image_broker(view, id);
+
+	return b != NULL && !b->fenced && !b->in_controlled_shutdown;
+}
+
+/* The first active replica (the new partition's leader), or -1. */
+static int32_t first_active(const struct meta_image *view, const int32_t *replicas, int32_t n)
+{
+	for (int32_t i = 0; i < n; i++) {
+		if (broker_active(view, replicas[i]))
+			return replicas[i];
 	}
-	return false;
+	return -1;
 }
 
 /* validateManualPartitionAssignment: non-empty, registered brokers, no duplicates, and the
- * same replica count as the other partitions (rf > 0 when known). */
-static bool check_assignment(const struct meta_ctl_env *env,
-                             const struct meta_replica_assignment *a, int32_t rf,
-                             struct meta_ctl_result *res)
+ * same replica count as the other partitions (rf > 0 when known); then at least one active
+ * replica to lead partition `partition`. */
+static bool check_assignment(const struct meta_image *view, const struct meta_replica_assignment *a,
+                             int32_t partition, int32_t rf, struct meta_ctl_result *res)
 {
 	if (a->broker_id_count <= 0) {
 		fail(res, WIRE_ERR_INVALID_REPLICA_ASSIGNMENT,
@@ -144,7 +154,7 @@ static bool check_assignment(const struct meta_ctl_env *env,
 	for (int32_t i = 0; i < a->broker_id_count; i++) {
 		int32_t b = a->broker_ids[i];
 
-		if (!broker_live(env, b)) {
+		if (meta_image_broker(view, b) == NULL) {
 			fail(res, WIRE_ERR_INVALID_REPLICA_ASSIGNMENT,
 			     "The manual partition assignment includes broker %" PRId32
 			     ", but no such broker is registered.",
@@ -169,36 +179,66 @@ static bool check_assignment(const struct meta_ctl_env *env,
 		     a->broker_id_count, rf);
 		return false;
 	}
+	if (first_active(view, a->broker_ids, a->broker_id_count) < 0) {
+		fail(res, WIRE_ERR_INVALID_REPLICA_ASSIGNMENT,
+		     "All brokers specified in the manual partition assignment for partition "
+		     "%" PRId32 " are fenced or in controlled shutdown.",
+		     partition);
+		return false;
+	}
 	return true;
 }
 
-static bool check_rf_fits(const struct meta_ctl_env *env, int32_t rf, struct meta_ctl_result *res)
+/* Replica lists for count partitions of rf replicas (arena memory) from the placer; the
+ * placer's errors prefixed as CreateTopics reports them when prefix. */
+static bool place(const struct meta_image *view, const struct meta_ctl_env *env,
+                  struct sl_uuid topic_id, int32_t count, int32_t rf, bool prefix,
+                  struct sl_arena *arena, int32_t **replicas, struct meta_ctl_result *res)
 {
-	if ((size_t)rf <= env->broker_count)
-		return true;
-	fail(res, WIRE_ERR_INVALID_REPLICATION_FACTOR,
-	     "Unable to replicate the partition %" PRId32 " time(s): The target replication factor "
-	     "of %" PRId32 " cannot be reached because only %zu broker(s) are registered.",
-	     rf, rf, env->broker_count);
+	uint64_t seed = env->random ^ sl_load_be64(topic_id.b) ^ sl_load_be64(topic_id.b + 8);
+	struct meta_ctl_result pr;
+
+	*replicas = NULL;
+	/* First a dry run (no partitions): the factor is checked before rf * count is sized. */
+	if (meta_place_replicas(view, seed, 0, rf, arena, NULL, &pr)) {
+		*replicas = sl_arena_alloc(arena, sizeof(int32_t) * (size_t)count * (size_t)rf);
+		if (*replicas == NULL) {
+			fail(res, WIRE_ERR_UNKNOWN_SERVER_ERROR, "Out of memory placing replicas.");
+			return false;
+		}
+		if (meta_place_replicas(view, seed, count, rf, arena, *replicas, &pr))
+			return true;
+	}
+	if (prefix && pr.error_code == WIRE_ERR_INVALID_REPLICATION_FACTOR)
+		fail(res, pr.error_code,
+		     "Unable to replicate the partition %" PRId32 " time(s): %s", rf, pr.message);
+	else
+		*res = pr;
 	return false;
 }
 
-/* Appends one PartitionRecord for a new partition (leader = first replica, ISR = replicas). */
-static bool add_partition(struct meta_records *out, const struct meta_ctl_env *env,
-                          struct sl_uuid topic_id, int32_t partition, const int32_t *replicas,
-                          int32_t rf)
+/* Appends one PartitionRecord for a new partition: leader = the first active replica,
+ * ISR = [leader] (check_assignment / the placer made sure there is one). */
+static bool add_partition(struct meta_records *out, const struct meta_image *view,
+                          const struct meta_ctl_env *env, struct sl_uuid topic_id,
+                          int32_t partition, const int32_t *replicas, int32_t rf)
 {
 	struct meta_partition_record pr;
 	int16_t v = meta_partition_record_version(env->metadata_version);
+	int32_t *leader = sl_arena_alloc(out->arena, sizeof(int32_t));
 
+	if (leader == NULL)
+		return false;
+	*leader = first_active(view, replicas, rf);
+	SL_ASSERT(*leader >= 0);
 	meta_partition_record_init(&pr);
 	pr.partition_id = partition;
 	pr.topic_id = topic_id;
 	pr.replicas_count = rf;
 	pr.replicas = (int32_t *)(uintptr_t)replicas;
-	pr.isr_count = rf;
-	pr.isr = (int32_t *)(uintptr_t)replicas;
-	pr.leader = replicas[0];
+	pr.isr_count = 1;
+	pr.isr = leader;
+	pr.leader = *leader;
 	pr.leader_epoch = 0;
 	pr.partition_epoch = 0;
 	if (v >= 1) {
@@ -210,29 +250,10 @@ static bool add_partition(struct meta_records *out, const struct meta_ctl_env *e
 	return meta_records_add(out, META_REC_PARTITION, v, &pr);
 }
 
-/* Auto-placed partitions [first, first + count) of a topic with rf replicas each. */
-static bool add_placed(struct meta_records *out, const struct meta_ctl_env *env,
-                       struct sl_uuid topic_id, int32_t first, int32_t count, int32_t rf)
-{
-	size_t n = env->broker_count;
-	size_t start = (size_t)(sl_load_be32(topic_id.b + 12) % n);
-	int32_t *replicas = sl_arena_alloc(out->arena, sizeof(int32_t) * (size_t)SL_MAX(rf, 1));
-
-	SL_ASSERT(rf > 0 && (size_t)rf <= n);
-	if (replicas == NULL)
-		return false;
-	for (int32_t k = first; k < first + count; k++) {
-		for (int32_t r = 0; r < rf; r++)
-			replicas[r] = env->broker_ids[(start + (size_t)k + (size_t)r) % n];
-		if (!add_partition(out, env, topic_id, k, replicas, rf))
-			return false;
-	}
-	return true;
-}
-
 /* Resolves partitions and replication factor (auto or manual); false with res set. */
-static bool plan_topic(const struct meta_ctl_env *env, const struct meta_topic_spec *s, int32_t *np,
-                       int16_t *rf, struct meta_ctl_result *res)
+static bool plan_topic(const struct meta_image *view, const struct meta_ctl_env *env,
+                       const struct meta_topic_spec *s, int32_t *np, int16_t *rf,
+                       struct meta_ctl_result *res)
 {
 	if (s->assignment_count > 0) {
 		if (s->replication_factor != -1) {
@@ -257,7 +278,7 @@ static bool plan_topic(const struct meta_ctl_env *env, const struct meta_topic_s
 				     "partitions should be a consecutive 0-based integer sequence");
 				return false;
 			}
-			if (!check_assignment(env, a,
+			if (!check_assignment(view, a, (int32_t)i,
 			                      i == 0 ? 0 : s->assignments[0].broker_id_count, res))
 				return false;
 		}
@@ -282,11 +303,13 @@ static bool plan_topic(const struct meta_ctl_env *env, const struct meta_topic_s
 		     "Number of partitions was set to an invalid non-positive value.");
 		return false;
 	}
-	return check_rf_fits(env, *rf, res);
+	return true;
 }
 
-static bool add_topic_records(struct meta_records *out, const struct meta_ctl_env *env,
-                              const struct meta_topic_spec *s, int32_t np, int16_t rf)
+/* placed: np * rf replicas from the placer, or NULL for a manual assignment. */
+static bool add_topic_records(struct meta_records *out, const struct meta_image *view,
+                              const struct meta_ctl_env *env, const struct meta_topic_spec *s,
+                              int32_t np, int16_t rf, const int32_t *placed)
 {
 	struct meta_topic_record tr;
 
@@ -313,10 +336,11 @@ static bool add_topic_records(struct meta_records *out, const struct meta_ctl_en
 		if (!meta_records_add(out, META_REC_CONFIG, 0, &cr))
 			return false;
 	}
-	if (s->assignment_count == 0)
-		return add_placed(out, env, s->new_id, 0, np, rf);
 	for (int32_t k = 0; k < np; k++) {
-		if (!add_partition(out, env, s->new_id, k, s->assignments[k].broker_ids, rf))
+		const int32_t *replicas = placed != NULL ? placed + (size_t)k * (size_t)rf
+		                                         : s->assignments[k].broker_ids;
+
+		if (!add_partition(out, view, env, s->new_id, k, replicas, rf))
 			return false;
 	}
 	return true;
@@ -330,23 +354,27 @@ void meta_ctl_create_topic(const struct meta_image *view, const struct meta_ctl_
 	size_t mark = out->count;
 	int32_t np = -1;
 	int16_t rf = -1;
+	int32_t *placed = NULL;
 
 	ok(res);
 	*num_partitions_out = spec->num_partitions;
 	*replication_factor_out = spec->replication_factor;
 	SL_ASSERT(!sl_uuid_is_zero(&spec->new_id));
 	if (!check_new_name(view, spec->name, res) || !check_create_configs(spec, res) ||
-	    !plan_topic(env, spec, &np, &rf, res))
+	    !plan_topic(view, env, spec, &np, &rf, res))
 		return;
 	if ((size_t)np + spec->config_count + 1 > META_BATCH_RECORDS_MAX - out->count) {
 		too_many_records(res);
 		return;
 	}
+	if (spec->assignment_count == 0 &&
+	    !place(view, env, spec->new_id, np, rf, true, out->arena, &placed, res))
+		return;
 	*num_partitions_out = np;
 	*replication_factor_out = rf;
 	if (validate_only)
 		return;
-	if (!add_topic_records(out, env, spec, np, rf))
+	if (!add_topic_records(out, view, env, spec, np, rf, placed))
 		out_of_memory(res, out, mark);
 }
 
@@ -392,8 +420,9 @@ void meta_ctl_delete_topic(const struct meta_image *view, struct wire_str name, 
 		out_of_memory(res, out, out->count);
 }
 
-static bool check_new_assignments(const struct meta_ctl_env *env, int32_t rf, int32_t additional,
-                                  size_t count, const struct meta_replica_assignment *as,
+static bool check_new_assignments(const struct meta_image *view, int32_t first, int32_t rf,
+                                  int32_t additional, size_t count,
+                                  const struct meta_replica_assignment *as,
                                   struct meta_ctl_result *res)
 {
 	if (count != (size_t)additional) {
@@ -405,7 +434,7 @@ static bool check_new_assignments(const struct meta_ctl_env *env, int32_t rf, in
 		return false;
 	}
 	for (size_t i = 0; i < count; i++) {
-		if (!check_assignment(env, &as[i], rf, res))
+		if (!check_assignment(view, &as[i], first + (int32_t)i, rf, res))
 			return false;
 	}
 	return true;
@@ -421,6 +450,7 @@ void meta_ctl_create_partitions(const struct meta_image *view, const struct meta
 	        name.len < 0 ? NULL : meta_image_topic(view, name.ptr, (size_t)name.len);
 	size_t mark = out->count;
 	int32_t rf, additional;
+	int32_t *placed = NULL;
 
 	ok(res);
 	if (t == NULL) {
@@ -443,27 +473,26 @@ void meta_ctl_create_partitions(const struct meta_image *view, const struct meta
 	additional = new_total - t->partition_count;
 	rf = t->partition_count > 0 ? t->partitions[0].replica_count
 	                            : env->default_replication_factor;
-	if (assignment_count > 0 &&
-	    !check_new_assignments(env, rf, additional, assignment_count, assignments, res))
+	if (assignment_count > 0 && !check_new_assignments(view, t->partition_count, rf, additional,
+	                                                   assignment_count, assignments, res))
 		return;
-	if (assignment_count == 0 && (rf <= 0 || !check_rf_fits(env, rf, res))) {
-		if (rf <= 0)
-			fail(res, WIRE_ERR_INVALID_REPLICATION_FACTOR,
-			     "Invalid replication factor.");
-		return;
-	}
 	if ((size_t)additional > META_BATCH_RECORDS_MAX - out->count) {
 		too_many_records(res);
 		return;
 	}
+	if (assignment_count == 0 &&
+	    !place(view, env, t->id, additional, rf, false, out->arena, &placed, res))
+		return;
 	if (validate_only)
 		return;
 	for (int32_t k = 0; k < additional; k++) {
 		int32_t p = t->partition_count + k;
-		bool done = assignment_count > 0
-		                    ? add_partition(out, env, t->id, p, assignments[k].broker_ids,
-		                                    assignments[k].broker_id_count)
-		                    : add_placed(out, env, t->id, p, 1, rf);
+		bool done =
+		        assignment_count > 0
+		                ? add_partition(out, view, env, t->id, p, assignments[k].broker_ids,
+		                                assignments[k].broker_id_count)
+		                : add_partition(out, view, env, t->id, p,
+		                                placed + (size_t)k * (size_t)rf, rf);
 
 		if (!done) {
 			out_of_memory(res, out, mark);

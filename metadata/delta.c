@@ -11,7 +11,8 @@
  * (4; TOPIC and BROKER resources, others ignored), PartitionChange (5), Fence/Unfence (7/8),
  * RemoveTopic (9), FeatureLevel (12), ProducerIds (15), BrokerRegistrationChange (17), NoOp
  * (20), ZkMigrationState (21), Begin/End/AbortTransaction (23-25: no-ops here; the loader
- * decides when to publish or discard a delta). Keys without a definition are skipped.
+ * decides when to publish or discard a delta), RegisterController (27; a later registration
+ * of the same id replaces the earlier). Keys without a definition are skipped.
  */
 #include "meta_int.h"
 
@@ -416,6 +417,43 @@ static enum sl_err apply_register(struct apply_ctx *c, const struct meta_registe
 	return SL_OK;
 }
 
+static enum sl_err apply_register_controller(struct apply_ctx *c,
+                                             const struct meta_register_controller_record *r)
+{
+	struct meta_endpoint *eps;
+	struct meta_controller m;
+	struct meta_cluster *cl;
+
+	if (r->controller_id < 0)
+		return corrupt(c, "RegisterControllerRecord: invalid controller id %" PRId32,
+		               r->controller_id);
+	cl = cow_cluster(c->d);
+	eps = calloc((size_t)SL_MAX(1, r->end_points_count), sizeof(*eps));
+	m = (struct meta_controller){
+	        .controller_id = r->controller_id,
+	        .incarnation_id = r->incarnation_id,
+	        .zk_migration_ready = r->zk_migration_ready,
+	        .endpoints = eps,
+	};
+	if (cl == NULL || eps == NULL)
+		goto fail;
+	for (int32_t i = 0; i < r->end_points_count; i++) {
+		eps[i].name = str_dup(r->end_points[i].name);
+		eps[i].host = str_dup(r->end_points[i].host);
+		eps[i].port = r->end_points[i].port;
+		eps[i].security_protocol = r->end_points[i].security_protocol;
+		m.endpoint_count++;
+		if (eps[i].name == NULL || eps[i].host == NULL)
+			goto fail;
+	}
+	if (!meta_cluster_put_controller(cl, &m))
+		return no_memory(c);
+	return SL_OK;
+fail:
+	meta_controller_free(&m);
+	return no_memory(c);
+}
+
 /* The registered broker with this id and epoch, private to the delta. */
 static enum sl_err find_broker(struct apply_ctx *c, const char *what, int32_t id, int64_t epoch,
                                struct meta_broker **out)
@@ -521,6 +559,8 @@ static enum sl_err dispatch(struct apply_ctx *c, int16_t key, const void *rec)
 		return apply_register(c, rec);
 	case META_REC_UNREGISTER_BROKER:
 		return apply_unregister(c, rec);
+	case META_REC_REGISTER_CONTROLLER:
+		return apply_register_controller(c, rec);
 	case META_REC_FENCE_BROKER: {
 		const struct meta_fence_broker_record *r = rec;
 

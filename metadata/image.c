@@ -2,12 +2,12 @@
  * image.c: the immutable, reference-counted metadata image and its shared parts.
  *
  * An image is a sorted array of pointers to topic objects plus an open-addressing id index
- * (linear probing, power-of-two size, load <= 1/2) and one cluster object (brokers, broker
- * configs, features). Topic and cluster objects are reference counted and shared between
- * images: publishing a delta copies only the pointer arrays, and a delta copies a topic only
- * when a record changes it (meta_int.h). Invariants (meta_image_check_invariants): topics
- * strictly ascending by name, ids unique and all found through the index, partition i has
- * partition_id i, configs strictly ascending by name, brokers ascending by id.
+ * (linear probing, power-of-two size, load <= 1/2) and one cluster object (brokers,
+ * controllers, broker configs, features). Topic and cluster objects are reference counted and
+ * shared between images: publishing a delta copies only the pointer arrays, and a delta copies a
+ * topic only when a record changes it (meta_int.h). Invariants (meta_image_check_invariants):
+ * topics strictly ascending by name, ids unique and all found through the index, partition i has
+ * partition_id i, configs strictly ascending by name, brokers and controllers ascending by id.
  */
 #include "meta_int.h"
 
@@ -506,6 +506,15 @@ static void check_cluster(const struct meta_cluster *c)
 	SL_ASSERT(c->refs > 0);
 	for (size_t i = 1; i < c->broker_count; i++)
 		SL_ASSERT(c->brokers[i - 1].broker_id < c->brokers[i].broker_id);
+	for (size_t i = 0; i < c->controller_count; i++) {
+		const struct meta_controller *m = &c->controllers[i];
+
+		SL_ASSERT(m->controller_id >= 0);
+		SL_ASSERT(i == 0 || c->controllers[i - 1].controller_id < m->controller_id);
+		SL_ASSERT(m->endpoint_count == 0 || m->endpoints != NULL);
+		for (size_t j = 0; j < m->endpoint_count; j++)
+			SL_ASSERT(m->endpoints[j].name != NULL && m->endpoints[j].host != NULL);
+	}
 	for (size_t i = 1; i < c->bconf_count; i++) {
 		const struct meta_broker_config *a = &c->bconfs[i - 1], *b = &c->bconfs[i];
 

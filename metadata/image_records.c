@@ -5,14 +5,15 @@
  * Order (each record only refers to what precedes it, so meta_delta_apply accepts the list
  * on an empty image): FeatureLevelRecords (metadata.version first, then the others by name),
  * ZkMigrationStateRecord (when one was ever written), RegisterBrokerRecords (ascending id),
- * broker ConfigRecords (cluster default "" first, then ascending broker id and name), per
- * topic in name order TopicRecord + PartitionRecords (ascending id) + topic ConfigRecords,
- * then ProducerIdsRecord (when any block was handed out).
+ * RegisterControllerRecords (ascending id), broker ConfigRecords (cluster default "" first, then
+ * ascending broker id and name), per topic in name order TopicRecord + PartitionRecords (ascending
+ * id) + topic ConfigRecords, then ProducerIdsRecord (when any block was handed out).
  *
  * Invariant: replaying the list into an empty image gives an image equal to the input in
- * everything the image holds. Fields the image does not keep (a broker's supported features
- * and log dirs, adding/removing replicas, partition directories) are written with their
- * defaults; PartitionRecord directories are UNASSIGNED (zero uuid) as the controller writes.
+ * everything the image holds. Fields the image does not keep (a broker's or a controller's
+ * supported features, a broker's log dirs, adding/removing replicas, partition directories) are
+ * written with their defaults; PartitionRecord directories are UNASSIGNED (zero uuid) as the
+ * controller writes.
  */
 #include "meta_int.h"
 
@@ -115,6 +116,37 @@ static enum sl_err emit_broker(struct emit *e, int16_t mv, const struct meta_bro
 	return err;
 }
 
+static enum sl_err emit_controller(struct emit *e, const struct meta_controller *m)
+{
+	struct meta_register_controller_record r;
+	struct meta_register_controller_record_controller_endpoint eps[16];
+	struct meta_register_controller_record_controller_endpoint *ep = eps;
+	enum sl_err err;
+
+	if (m->endpoint_count > SL_ARRAY_LEN(eps)) {
+		ep = calloc(m->endpoint_count, sizeof(*ep));
+		if (ep == NULL)
+			return SL_ENOMEM;
+	}
+	meta_register_controller_record_init(&r);
+	r.controller_id = m->controller_id;
+	r.incarnation_id = m->incarnation_id;
+	r.zk_migration_ready = m->zk_migration_ready;
+	r.end_points_count = (int32_t)m->endpoint_count;
+	r.end_points = ep;
+	for (size_t i = 0; i < m->endpoint_count; i++) {
+		meta_register_controller_record_controller_endpoint_init(&ep[i]);
+		ep[i].name = wire_str_c(m->endpoints[i].name);
+		ep[i].host = wire_str_c(m->endpoints[i].host);
+		ep[i].port = m->endpoints[i].port;
+		ep[i].security_protocol = m->endpoints[i].security_protocol;
+	}
+	err = emit(e, META_REC_REGISTER_CONTROLLER, 0, &r);
+	if (ep != eps)
+		free(ep);
+	return err;
+}
+
 static enum sl_err emit_config(struct emit *e, int8_t type, const char *resource, const char *name,
                                const char *value)
 {
@@ -135,6 +167,8 @@ static enum sl_err emit_cluster(struct emit *e, const struct meta_cluster *c)
 
 	for (size_t i = 0; err == SL_OK && i < c->broker_count; i++)
 		err = emit_broker(e, c->metadata_version, &c->brokers[i]);
+	for (size_t i = 0; err == SL_OK && i < c->controller_count; i++)
+		err = emit_controller(e, &c->controllers[i]);
 	for (size_t i = 0; err == SL_OK && i < c->bconf_count; i++) {
 		const struct meta_broker_config *bc = &c->bconfs[i];
 

@@ -33,11 +33,13 @@ struct meta_feature {
 	int16_t level;
 };
 
-/* Cluster-level state: brokers, broker configs, features. Copied as a whole on change. */
+/* Cluster-level state: brokers, controllers, broker configs, features. Copied as a whole on change. */
 struct meta_cluster {
 	uint32_t refs;
 	size_t broker_count;
 	struct meta_broker *brokers; /* ascending broker_id; strings/arrays malloc'd */
+	size_t controller_count;
+	struct meta_controller *controllers; /* ascending controller_id; strings/arrays malloc'd */
 	size_t bconf_count;
 	struct meta_broker_config *bconfs; /* ascending (broker_id, name) */
 	size_t feature_count;
@@ -81,12 +83,20 @@ bool meta_cluster_set_bconf(struct meta_cluster *c, int32_t broker_id, const cha
                             size_t name_len, const char *value, size_t value_len);
 bool meta_cluster_set_feature(struct meta_cluster *c, const char *name, size_t name_len,
                               int16_t level);
-/* Index of broker id or -1. */
+/* Index of broker id or -(insertion point) - 1. */
 ptrdiff_t meta_cluster_broker_index(const struct meta_cluster *c, int32_t broker_id);
 void meta_broker_free(struct meta_broker *b);
 /* Deep copy of a broker registration into *out. false on ENOMEM (out then freed). */
 bool meta_broker_copy(struct meta_broker *out, const struct meta_broker *in);
 int16_t meta_cluster_feature_level(const struct meta_cluster *c, const char *name);
+/* Index of controller id or -(insertion point) - 1. */
+ptrdiff_t meta_cluster_controller_index(const struct meta_cluster *c, int32_t controller_id);
+void meta_controller_free(struct meta_controller *m);
+/* Deep copy of a controller registration into *out. false on ENOMEM (out then freed). */
+bool meta_controller_copy(struct meta_controller *out, const struct meta_controller *in);
+/* Inserts m (the cluster takes its strings and arrays), replacing a registration with the same
+ * id. false on ENOMEM (m then freed). */
+bool meta_cluster_put_controller(struct meta_cluster *c, struct meta_controller *m);
 
 /* ---- image topic tables (image.c) ---- */
 /* Copies the tables of src (taking references on topics and cluster) into a new image. */

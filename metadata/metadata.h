@@ -49,7 +49,8 @@ enum meta_record_key {
 	META_REC_ZK_MIGRATION_STATE = 21,
 	META_REC_BEGIN_TRANSACTION = 23,
 	META_REC_END_TRANSACTION = 24,
-	META_REC_ABORT_TRANSACTION = 25
+	META_REC_ABORT_TRANSACTION = 25,
+	META_REC_REGISTER_CONTROLLER = 27
 };
 
 /* metadata.version feature levels (Kafka's MetadataVersion) that change what we write. */
@@ -59,6 +60,7 @@ enum meta_record_key {
 #define META_MV_3_6_IV1 13 /* metadata transactions (KIP-868) */
 #define META_MV_3_7_IV2 17 /* PartitionRecord/PartitionChangeRecord v1 (directories) */
 #define META_MV_3_9_IV0 21
+#define META_MV_LATEST 22 /* 4.0-IV0: the newest level this build supports (storage format) */
 
 /* Version of PartitionRecord / PartitionChangeRecord the controller writes at a metadata
  * version: v1 (every directory UNASSIGNED = zero uuid) from 3.7-IV2, else v0. v2 (ELR) is
@@ -69,10 +71,10 @@ int16_t meta_partition_record_version(int16_t metadata_version);
  *
  * An image is the state after applying every committed record up to an offset: topics (by name
  * and by id) with their partitions (leader, epochs, replicas, ISR), configs of topics, brokers
- * and the cluster, registered brokers, feature levels. Images are immutable and reference
- * counted; unchanged parts are shared between consecutive images. A reader takes a reference
- * for as long as it uses pointers into the image (a parked Fetch), so a swap never frees what
- * a request in flight still reads. Single-threaded (the node's loop).
+ * and the cluster, registered brokers and controllers, feature levels. Images are immutable
+ * and reference counted; unchanged parts are shared between consecutive images. A reader
+ * takes a reference for as long as it uses pointers into the image (a parked Fetch), so a swap
+ * never frees what a request in flight still reads. Single-threaded (the node's loop).
  *
  * A delta is a private, mutable copy-on-write view over a base image: records are applied
  * to it one by one; publish turns it into the next image. Applying is strict: a record that
@@ -156,6 +158,21 @@ size_t meta_image_broker_count(const struct meta_image *img);
 const struct meta_broker *meta_image_broker_at(const struct meta_image *img, size_t i);
 /* NULL if the broker is not registered. */
 const struct meta_broker *meta_image_broker(const struct meta_image *img, int32_t broker_id);
+/* A registered controller (RegisterControllerRecord, KIP-919; a later record for the same id
+ * replaces the earlier one). The record's supported features are not kept. */
+struct meta_controller {
+	int32_t controller_id;
+	struct sl_uuid incarnation_id;
+	bool zk_migration_ready;
+	size_t endpoint_count;
+	const struct meta_endpoint *endpoints;
+};
+/* Controllers ascending by id; i < count. */
+size_t meta_image_controller_count(const struct meta_image *img);
+const struct meta_controller *meta_image_controller_at(const struct meta_image *img, size_t i);
+/* NULL if the controller is not registered. */
+const struct meta_controller *meta_image_controller(const struct meta_image *img,
+                                                    int32_t controller_id);
 /* A finalized feature's level (0 = absent). */
 int16_t meta_image_feature_level(const struct meta_image *img, const char *name);
 /* ZkMigrationStateRecord's state (0 NONE; -1 = never written). */
@@ -195,9 +212,10 @@ void meta_image_diff(const struct meta_image *old_img, const struct meta_image *
 
 /* ==== an image as records (image_records.c): the data of a snapshot ========================
  * The framed records that rebuild img from the empty image, in an order meta_delta_apply
- * accepts: FeatureLevel (metadata.version first), ZkMigrationState, RegisterBroker, broker
- * ConfigRecords, then per topic (by name) TopicRecord, PartitionRecords, topic ConfigRecords,
- * and ProducerIds last. Record versions follow the image's metadata.version. */
+ * accepts: FeatureLevel (metadata.version first), ZkMigrationState, RegisterBroker,
+ * RegisterController, broker ConfigRecords, then per topic (by name) TopicRecord,
+ * PartitionRecords, topic ConfigRecords, and ProducerIds last. Record versions follow the
+ * image's metadata.version. */
 /* Called once per framed record value (borrowed for the call); a non-OK return stops. */
 typedef enum sl_err meta_record_sink_fn(void *ctx, const uint8_t *value, size_t len);
 /* SL_OK, the sink's error, SL_ENOMEM, or SL_ETOOBIG for a record over 8 MiB. */
@@ -262,10 +280,23 @@ struct meta_ctl_result {
 struct meta_ctl_env {
 	int32_t num_partitions;             /* num.partitions */
 	int16_t default_replication_factor; /* default.replication.factor */
-	const int32_t *broker_ids;          /* live brokers for placement, ascending */
-	size_t broker_count;
-	int16_t metadata_version; /* record versions to write (kraft.md §4) */
+	int16_t metadata_version;           /* record versions to write (kraft.md §4) */
+	uint64_t random; /* placement seed; the caller draws a fresh one per request */
 };
+
+/* Kafka's StripedReplicaPlacer (kraft.md §6.5, placement.c): replica lists for
+ * partition_count partitions of replication_factor replicas each, written row by row to
+ * replicas[partition_count * replication_factor]. Usable brokers = brokers registered in view
+ * and not in controlled shutdown; racks (NULL rack = one group) are striped so rack spread
+ * wins over broker spread; fenced brokers are used only when a rack's unfenced ones are
+ * exhausted; the first replica (the leader) is always unfenced. Deterministic for a seed.
+ * arena holds scratch memory. On failure res = INVALID_REPLICATION_FACTOR with the placer's
+ * message ("All brokers are currently fenced.", "The target replication factor of N cannot
+ * be reached because only M broker(s) are registered.", non-positive factor) or
+ * UNKNOWN_SERVER_ERROR when the arena is exhausted; false then. */
+bool meta_place_replicas(const struct meta_image *view, uint64_t seed, int32_t partition_count,
+                         int32_t replication_factor, struct sl_arena *arena, int32_t *replicas,
+                         struct meta_ctl_result *res);
 
 struct meta_config_kv {
 	struct wire_str name;
@@ -335,5 +366,106 @@ void meta_ctl_alter_configs(const struct meta_image *view, int8_t resource_type,
 
 /* Kafka's topic name rule (1-249 of [a-zA-Z0-9._-], not "." or ".."). */
 bool meta_topic_name_legal(struct wire_str name);
+
+/* ==== broker lifecycle decisions (broker_logic.c): pure, no I/O =============================
+ *
+ * Registration, fencing, unfencing, controlled shutdown and unregistration of brokers
+ * (kraft.md §5.2-5.4) against a view, as records to propose as one batch. Leadership moves
+ * follow PartitionChangeBuilder without ELR: for every partition with broker B in its ISR the
+ * target ISR is ISR - B (never empty: the last member stays while the partition is
+ * leaderless), the leader is kept when it is still in the target ISR and acceptable, else the
+ * first replica in Replicas order that is in the target ISR and acceptable, else -1.
+ * Acceptable = registered, unfenced, not in controlled shutdown, and not B. A
+ * PartitionChangeRecord (meta_partition_record_version) is written only when something
+ * changes; Leader -2 = unchanged. Below metadata.version 3.6-IV0 an ISR shrink also re-sets
+ * the leader (a leader-epoch bump), as Kafka does. unclean.leader.election.enable is not
+ * honoured (no unclean elections). The functions returning enum sl_err give SL_OK, or
+ * SL_ENOMEM when the arena or the batch limit (META_BATCH_RECORDS_MAX) is exhausted; out is
+ * then left as it was. */
+
+/* The controller's view of a broker's heartbeat session (BrokerHeartbeatManager). */
+enum meta_broker_hb_state {
+	META_HB_FENCED,
+	META_HB_UNFENCED,
+	META_HB_CONTROLLED_SHUTDOWN,
+	META_HB_SHUTDOWN_NOW
+};
+/* calculateNextBrokerState, the table of kraft.md §5.3. caught_up: the broker's metadata
+ * offset >= its RegisterBrokerRecord's offset; leads_partitions: it still leads a partition;
+ * others_caught_up: every active broker's metadata offset >= the offset at which its
+ * leaderships were moved (only read in CONTROLLED_SHUTDOWN). */
+enum meta_broker_hb_state meta_broker_next_state(enum meta_broker_hb_state cur, bool want_fence,
+                                                 bool want_shutdown, bool caught_up,
+                                                 bool leads_partitions, bool others_caught_up);
+
+/* One supported feature range a broker advertises. */
+struct meta_feature_range {
+	const char *name; /* NUL-terminated */
+	int16_t min_supported;
+	int16_t max_supported;
+};
+
+/* A BrokerRegistration request, already checked for its cluster id. Borrowed. */
+struct meta_broker_reg {
+	int32_t broker_id;
+	struct sl_uuid incarnation_id;
+	size_t endpoint_count;
+	const struct meta_endpoint *endpoints;
+	size_t feature_count;
+	const struct meta_feature_range *features;
+	const char *rack;              /* NULL = none */
+	int64_t previous_broker_epoch; /* -1 = unknown; unused without ELR */
+};
+
+/* BrokerRegistration (ClusterControlManager.registerBroker). An existing registration with
+ * the same incarnation id: no records, *broker_epoch_out = its epoch (a retry). Another
+ * incarnation while session_valid: DUPLICATE_BROKER_REGISTRATION. Every finalized feature
+ * level must lie in the broker's advertised range (a broker not advertising metadata.version
+ * is assumed to support 3.0-IV1 only; a finalized feature it does not advertise fails), else
+ * UNSUPPORTED_VERSION. Otherwise: when the old registration is unfenced, first the
+ * leadership moves of fencing it, then RegisterBrokerRecord (version by metadata.version,
+ * fenced) whose broker epoch is the offset it will get: next_offset + the records before it
+ * in this batch (next_offset = the offset the batch's first record will get). */
+void meta_ctl_register_broker(const struct meta_image *view, const struct meta_ctl_env *env,
+                              const struct meta_broker_reg *reg, bool session_valid,
+                              int64_t next_offset, struct meta_records *out,
+                              int64_t *broker_epoch_out, struct meta_ctl_result *res);
+/* Fencing (session expired or WantFence): the leadership/ISR moves away from broker_id, then
+ * BrokerRegistrationChangeRecord{Fenced=1} (FenceBrokerRecord below 3.3-IV2; none when it is
+ * already fenced). No records for an unknown broker. */
+enum sl_err meta_ctl_fence_broker(const struct meta_image *view, const struct meta_ctl_env *env,
+                                  int32_t broker_id, struct meta_records *out) SL_MUST_USE;
+/* Unfencing: BrokerRegistrationChangeRecord{Fenced=-1} (UnfenceBrokerRecord below 3.3-IV2),
+ * then a leader for every leaderless partition whose ISR holds an acceptable broker (broker_id
+ * counts as acceptable): the first such in Replicas order. No records when the broker is
+ * unknown or not fenced. */
+enum sl_err meta_ctl_unfence_broker(const struct meta_image *view, const struct meta_ctl_env *env,
+                                    int32_t broker_id, struct meta_records *out) SL_MUST_USE;
+/* Controlled shutdown: BrokerRegistrationChangeRecord{InControlledShutdown=1} (v1; only from
+ * metadata.version 3.3-IV3 and when not already in controlled shutdown), then the moves as
+ * for fencing. No records for an unknown broker. */
+enum sl_err meta_ctl_controlled_shutdown(const struct meta_image *view,
+                                         const struct meta_ctl_env *env, int32_t broker_id,
+                                         struct meta_records *out) SL_MUST_USE;
+/* UnregisterBroker: the moves as for fencing, then UnregisterBrokerRecord.
+ * BROKER_ID_NOT_REGISTERED for an unknown id; UNKNOWN_SERVER_ERROR when out of memory. */
+void meta_ctl_unregister_broker(const struct meta_image *view, const struct meta_ctl_env *env,
+                                int32_t broker_id, struct meta_records *out,
+                                struct meta_ctl_result *res);
+/* How many partitions broker_id leads in view. */
+int32_t meta_broker_leader_count(const struct meta_image *view, int32_t broker_id);
+
+/* ControllerRegistration (KIP-919, controller_reg.c): a RegisterControllerRecord unless the
+ * controller is registered with the same incarnation and listeners (a retry: no records). */
+#define META_CONTROLLER_ENDPOINTS_MAX 16
+struct meta_controller_reg {
+	int32_t controller_id;
+	struct sl_uuid incarnation_id;
+	size_t endpoint_count; /* at most META_CONTROLLER_ENDPOINTS_MAX are written */
+	const struct meta_endpoint *endpoints;
+};
+void meta_ctl_register_controller(const struct meta_image *view,
+                                  const struct meta_controller_reg *reg, struct meta_records *out,
+                                  struct meta_ctl_result *res);
 
 #endif

@@ -141,6 +141,37 @@ static void fmt_register(struct sl_buf *out, const struct meta_register_broker_r
 	put_uuids(out, "logDirs", r->log_dirs, r->log_dirs_count);
 }
 
+static void fmt_register_controller(struct sl_buf *out,
+                                    const struct meta_register_controller_record *r)
+{
+	put_int(out, "controllerId", r->controller_id);
+	put_uuid(out, "incarnationId", r->incarnation_id);
+	put_bool(out, "zkMigrationReady", r->zk_migration_ready);
+	sl_buf_append(out, " endPoints=[", 12);
+	for (int32_t i = 0; i < r->end_points_count; i++) {
+		const struct meta_register_controller_record_controller_endpoint *e =
+		        &r->end_points[i];
+
+		sl_buf_printf(out, "%s{name=", i ? "," : "");
+		put_raw_str(out, e->name.ptr, e->name.len);
+		sl_buf_append(out, " host=", 6);
+		put_raw_str(out, e->host.ptr, e->host.len);
+		sl_buf_printf(out, " port=%u securityProtocol=%d}", (unsigned)e->port,
+		              e->security_protocol);
+	}
+	sl_buf_append(out, "] features=[", 12);
+	for (int32_t i = 0; i < r->features_count; i++) {
+		const struct meta_register_controller_record_controller_feature *f =
+		        &r->features[i];
+
+		sl_buf_printf(out, "%s{name=", i ? "," : "");
+		put_raw_str(out, f->name.ptr, f->name.len);
+		sl_buf_printf(out, " min=%d max=%d}", f->min_supported_version,
+		              f->max_supported_version);
+	}
+	sl_buf_put_u8(out, ']');
+}
+
 static void fmt_partition(struct sl_buf *out, const struct meta_partition_record *r)
 {
 	put_int(out, "partitionId", r->partition_id);
@@ -267,6 +298,9 @@ static void fmt_any(struct sl_buf *out, int16_t key, const void *rec)
 		break;
 	case META_REC_CONFIG:
 		fmt_config(out, rec);
+		break;
+	case META_REC_REGISTER_CONTROLLER:
+		fmt_register_controller(out, rec);
 		break;
 	default:
 		fmt_small(out, key, rec);

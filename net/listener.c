@@ -152,7 +152,9 @@ static void accepted(struct net_listener *l, int fd)
 	if (getpeername(fd, (struct sockaddr *)&ss, &len) == 0)
 		net_format_addr((struct sockaddr *)&ss, peer, sizeof(peer));
 	s->stats.accepted++;
-	if (s->conn_count >= (unsigned)s->opts.max_connections) {
+	/* Controller listeners carry the cluster's own traffic (Raft, broker heartbeats): like
+	 * Kafka's protected inter-broker listener they are not limited by max.connections. */
+	if (!l->is_controller && s->conn_count >= (unsigned)s->opts.max_connections) {
 		s->stats.rejected_over_limit++;
 		SL_WARN(NULL,
 		        "listener %s: rejecting connection from %s: max.connections %d reached",

@@ -568,3 +568,32 @@ int32_t raft_leader_id(const struct raft *r)
 {
 	return r->leader_id;
 }
+
+bool raft_is_active(const struct raft *r)
+{
+	return r->active && !r->offline;
+}
+
+int64_t raft_next_offset(const struct raft *r)
+{
+	return raft_is_active(r) ? raft_core_end_offset(r->core) : -1;
+}
+
+const char *raft_voter_addr(const struct raft *r, int32_t id)
+{
+	if (id == r->node_id && r->self_addr[0] != '\0')
+		return r->self_addr;
+	for (uint32_t i = 0; i < r->peer_count; i++) {
+		if (r->peers[i].id == id)
+			return r->peers[i].addr;
+	}
+	return NULL;
+}
+
+size_t raft_voter_ids(const struct raft *r, int32_t *out, size_t cap)
+{
+	size_t n = r->cfg.voter_count;
+	for (size_t i = 0; i < n && i < cap; i++)
+		out[i] = r->cfg.voters[i];
+	return n;
+}

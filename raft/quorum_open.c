@@ -378,13 +378,13 @@ static void set_config(struct raft *r, const struct raft_opts *o)
 	}
 	for (uint32_t i = 0; i < o->voter_count && i < RAFT_VOTERS_MAX; i++) {
 		c->voters[c->voter_count++] = o->voters[i].id;
-		if (o->voters[i].id == o->node_id)
-			continue;
-		struct raft_peer *p = &r->peers[r->peer_count++];
-		p->id = o->voters[i].id;
+		bool self = o->voters[i].id == o->node_id;
+		char *addr = self ? r->self_addr : r->peers[r->peer_count].addr;
 		bool v6 = strchr(o->voters[i].host, ':') != NULL;
-		snprintf(p->addr, sizeof(p->addr), v6 ? "[%s]:%u" : "%s:%u", o->voters[i].host,
+		snprintf(addr, sizeof(r->self_addr), v6 ? "[%s]:%u" : "%s:%u", o->voters[i].host,
 		         (unsigned)o->voters[i].port);
+		if (!self)
+			r->peers[r->peer_count++].id = o->voters[i].id;
 	}
 	c->election_timeout_ms = o->election_timeout_ms > 0 ? o->election_timeout_ms : 1000;
 	c->fetch_timeout_ms = o->fetch_timeout_ms > 0 ? o->fetch_timeout_ms : 2000;

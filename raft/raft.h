@@ -105,6 +105,17 @@ int64_t raft_end_offset(const struct raft *r);
 /* The current epoch and leader (-1 = unknown). */
 int32_t raft_epoch(const struct raft *r);
 int32_t raft_leader_id(const struct raft *r);
+/* True when this node is the active leader: it leads the current epoch and has applied
+ * everything up to the epoch start, so raft_propose is accepted. */
+bool raft_is_active(const struct raft *r);
+/* Active leader: the offset the first record of the next raft_propose will get (the log end
+ * including proposals in flight); -1 otherwise. Kafka's broker epoch is this offset. */
+int64_t raft_next_offset(const struct raft *r);
+/* "host:port" of voter id (the address this node sends Raft RPCs to: its controller listener),
+ * or NULL when id is not a voter. Static storage of the log. */
+const char *raft_voter_addr(const struct raft *r, int32_t id);
+/* The voters' ids, ascending as configured; returns the count (<= cap written). */
+size_t raft_voter_ids(const struct raft *r, int32_t *out, size_t cap);
 /* True while proposals are in flight (the node waits for them before closing). */
 bool raft_busy(const struct raft *r);
 

@@ -102,6 +102,7 @@ struct raft {
 
 	struct raft_peer peers[RAFT_VOTERS_MAX];
 	uint32_t peer_count;
+	char self_addr[300]; /* this node's address as a voter ("" when not one) */
 
 	int64_t applied;     /* offset after the last applied batch */
 	int64_t hw;          /* last high watermark seen in a ready (-1 unknown) */

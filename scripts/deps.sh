@@ -7,7 +7,7 @@ pkgs=(
   build-essential cmake pkg-config python3 clang clang-format libclang-rt-14-dev
   liburing-dev libssl-dev libzstd-dev liblz4-dev zlib1g-dev libsnappy-dev check
   kcat librdkafka-dev python3-confluent-kafka python3-kafka
-  python3-snappy python3-lz4 python3-zstandard procps fio
+  python3-snappy python3-lz4 python3-zstandard procps fio iproute2 nftables
 )
 # Node.js and npm: use what is there; Debian's packages only when they are absent.
 command -v npm >/dev/null 2>&1 || pkgs+=(nodejs npm)

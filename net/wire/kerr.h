@@ -140,6 +140,17 @@
 	X(FETCH_SESSION_TOPIC_ID_ERROR, 106,                                                       \
 	  "The fetch session encountered inconsistent topic "                                      \
 	  "ID usage")                                                                              \
+	X(STALE_BROKER_EPOCH, 77, "Broker epoch has changed")                                      \
+	X(DUPLICATE_BROKER_REGISTRATION, 101, "This broker ID is already in use")                  \
+	X(BROKER_ID_NOT_REGISTERED, 102, "The given broker ID was not registered")                 \
+	X(INELIGIBLE_REPLICA, 107, "The new ISR contains at least one ineligible replica")         \
+	X(NEW_LEADER_ELECTED, 108,                                                                 \
+	  "The AlterPartition request successfully updated the partition "                         \
+	  "state but the leader has changed")                                                      \
+	X(UNKNOWN_CONTROLLER_ID, 116, "This controller ID is not known")                           \
+	X(INVALID_REGISTRATION, 119,                                                               \
+	  "The controller has considered the broker registration to be "                           \
+	  "invalid")                                                                               \
 	X(MISMATCHED_ENDPOINT_TYPE, 114, "The request was sent to an endpoint of the wrong type")  \
 	X(UNSUPPORTED_ENDPOINT_TYPE, 115, "This endpoint type is not supported yet")
 

@@ -14,6 +14,21 @@
 #include <stdlib.h>
 #include <string.h>
 
+struct ctl *brk_admin_ctl(struct brk_request *r, int16_t *code, const char **msg)
+{
+	if (r->forward_error != 0) {
+		*code = r->forward_error;
+		*msg = "The active controller could not be reached";
+		return NULL;
+	}
+	if (r->brk->opts.ctl == NULL) {
+		*code = WIRE_ERR_NOT_CONTROLLER;
+		*msg = "No controller is running on this node";
+		return NULL;
+	}
+	return r->brk->opts.ctl;
+}
+
 void brk_admin_begin(struct brk_admin_batch *batch, struct brk_request *r,
                      brk_admin_encode_fn *encode, void *ctx, int16_t propose_error,
                      const char *what)

@@ -46,6 +46,10 @@ struct brk_admin_op {
 	const char *error_message; /* NULL = null; static or arena memory */
 };
 
+/* The controller an admin item is decided with, or NULL with *code and *msg set: the
+ * forwarding error (r->forward_error), or NOT_CONTROLLER when this node has no controller. */
+struct ctl *brk_admin_ctl(struct brk_request *r, int16_t *code, const char **msg);
+
 /* propose_error: the code an op gets when its proposal fails (log offline). */
 void brk_admin_begin(struct brk_admin_batch *batch, struct brk_request *r,
                      brk_admin_encode_fn *encode, void *ctx, int16_t propose_error,

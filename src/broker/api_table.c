@@ -30,8 +30,12 @@ static const struct brk_api brk_api_table[] = {
         {53, 0, 1, BRK_ON_CONTROLLER, brk_handle_raft},
         {54, 0, 1, BRK_ON_CONTROLLER, brk_handle_raft},
         {55, 0, 2, BRK_ON_BROKER | BRK_ON_CONTROLLER, brk_handle_raft},
+        {58, 0, 0, BRK_ON_CONTROLLER, brk_handle_envelope},
         {59, 0, 1, BRK_ON_CONTROLLER, brk_handle_raft},
         {60, 0, 1, BRK_ON_BROKER, brk_handle_describe_cluster},
+        {62, 0, 4, BRK_ON_CONTROLLER, brk_handle_broker_registration},
+        {63, 0, 1, BRK_ON_CONTROLLER, brk_handle_broker_heartbeat},
+        {70, 0, 0, BRK_ON_CONTROLLER, brk_handle_controller_registration},
 };
 
 const struct brk_api *brk_api_find(int16_t api_key)

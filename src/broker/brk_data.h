@@ -37,9 +37,11 @@ int16_t brk_partition_log_error(const struct brk_partition *p);
  * not given or equal, FENCED_LEADER_EPOCH when older, UNKNOWN_LEADER_EPOCH when newer (KIP-320). */
 int16_t brk_partition_epoch_error(const struct brk_partition *p, int32_t current_leader_epoch);
 
-/* The partition (topic, partition) a request reads or trims, checked in Kafka's order: unknown
- * or deleted -> UNKNOWN_TOPIC_OR_PARTITION; current_leader_epoch (-1 = not given) ->
- * brk_partition_epoch_error; log missing or offline -> KAFKA_STORAGE_ERROR. Returns the
+/* The partition (topic, partition) a request writes, reads or trims, checked in Kafka's order:
+ * no live entry -> brk_partition_absent_error (UNKNOWN_TOPIC_OR_PARTITION, or
+ * NOT_LEADER_OR_FOLLOWER when the image has it but this broker is not a replica);
+ * current_leader_epoch (-1 = not given) -> brk_partition_epoch_error; not the leader ->
+ * NOT_LEADER_OR_FOLLOWER; log missing or offline -> KAFKA_STORAGE_ERROR. Returns the
  * partition (borrowed, valid until the next image change) with *error NONE, or NULL with
  * *error set. */
 struct brk_partition *brk_partition_lookup(struct brk *b, struct wire_str topic, int32_t partition,

@@ -58,6 +58,11 @@ struct brk_opts {
 	int32_t max_incremental_fetch_session_cache_slots; /* 1000 */
 	const struct brk_config_entry *configs;            /* every broker config, sorted by name */
 	size_t config_count;
+	/* Talking to the controllers (registration, heartbeats, forwarded admin requests). */
+	const char *controller_fallback_addr;  /* "host:port" of this node's own controller
+	                                        * listener, used when raft knows no voter address;
+	                                        * borrowed; NULL = none */
+	int64_t controller_request_timeout_ms; /* per request to a controller; <= 0 = 30000 */
 };
 
 struct brk;
@@ -83,6 +88,42 @@ bool brk_busy(const struct brk *b);
 /* net_dispatch_fn: ctx is the struct brk. Answers every request exactly once. */
 void brk_dispatch(struct net_request *req, void *ctx);
 
+/* ---- the broker lifecycle (lifecycle.c, kraft.md §5) -----------------------------------------
+ * Registration with the active controller, heartbeats, unfencing, controlled shutdown. Driven
+ * by brk_lifecycle_tick (the node calls it every few tens of ms). Without brk_lifecycle_start
+ * (a controller-only node, unit tests) the state is always RUNNING. */
+enum brk_state { /* Kafka's BrokerState numbers */
+	         BRK_STATE_STARTING = 1,
+	         BRK_STATE_RECOVERY = 2,
+	         BRK_STATE_RUNNING = 3,
+	         BRK_STATE_PENDING_CONTROLLED_SHUTDOWN = 6,
+	         BRK_STATE_SHUTTING_DOWN = 7,
+};
+/* An advertised broker listener (strings copied by brk_lifecycle_start). */
+struct brk_listener_ad {
+	const char *name;
+	const char *host;
+	uint16_t port;
+	int16_t security_protocol; /* 0 PLAINTEXT, 1 SSL, 2 SASL_PLAINTEXT, 3 SASL_SSL */
+};
+struct brk_lifecycle_opts {
+	const struct brk_listener_ad *listeners; /* at most 16 */
+	size_t listener_count;
+	const char *rack;              /* broker.rack; NULL = none */
+	int64_t heartbeat_interval_ms; /* broker.heartbeat.interval.ms */
+};
+/* Starts registering (needs opts.loop and opts.raft). SL_ENOMEM, or SL_ESYS without
+ * randomness for the incarnation id. */
+enum sl_err brk_lifecycle_start(struct brk *b, const struct brk_lifecycle_opts *o) SL_MUST_USE;
+/* Sends the next registration/heartbeat when one is due. */
+void brk_lifecycle_tick(struct brk *b, int64_t now_ms);
+enum brk_state brk_lifecycle_state(const struct brk *b);
+/* The controller's last word: fenced (true until the first unfencing heartbeat). */
+bool brk_lifecycle_fenced(const struct brk *b);
+/* Begins the controlled shutdown: heartbeats with WantShutDown until the controller has moved
+ * every leadership away (state SHUTTING_DOWN). At once SHUTTING_DOWN when never registered. */
+void brk_lifecycle_shutdown(struct brk *b);
+
 /* What to do with a handled request. */
 enum brk_outcome {
 	BRK_RESPOND,     /* resp holds the response header and body */
@@ -102,6 +143,10 @@ struct brk_frame {
 	size_t len;
 	struct sl_arena *arena; /* request-lifetime memory */
 	bool is_controller_listener;
+	/* Name of the listener the request arrived on (net_request.listener); NULL = unknown
+	 * (Metadata then lists each broker's first endpoint). */
+	const char *listener;
+	bool forwarded;      /* the inner request of an Envelope: decided here, never forwarded */
 	const char *log_ctx; /* for log lines; may be NULL */
 	/* Required for APIs that may answer later (Produce acks!=0, Fetch, admin). The frame,
 	 * arena, resp and reason buffers stay alive until done runs. */

@@ -414,12 +414,10 @@ static int16_t ac_precheck(struct brk_request *r, struct ac_item *it, bool dup_r
 			return WIRE_ERR_INVALID_REQUEST;
 		}
 	}
-	if (r->brk->opts.ctl == NULL) {
-		*msg = "No controller is running on this node";
-		return WIRE_ERR_NOT_CONTROLLER;
-	}
+	int16_t code = WIRE_ERR_NONE;
 	*msg = NULL;
-	return WIRE_ERR_NONE;
+	(void)brk_admin_ctl(r, &code, msg);
+	return code;
 }
 
 static void ac_item_run(struct ac_state *st, struct ac_item *it, bool dup_resource)
@@ -546,6 +544,8 @@ enum brk_outcome brk_handle_alter_configs(struct brk_request *r)
 	struct wire_alter_configs_request req;
 	if (!brk_decode_ok(r, wire_alter_configs_request_decode(&r->body, v, &req), "AlterConfigs"))
 		return BRK_CLOSE;
+	if (brk_should_forward(r))
+		return brk_forward(r);
 	struct ac_state *st = ac_state_new(r, req.resources_count, false, req.validate_only);
 	if (st == NULL)
 		return brk_close(r, "out of request memory for AlterConfigs");
@@ -569,6 +569,8 @@ enum brk_outcome brk_handle_incremental_alter_configs(struct brk_request *r)
 	if (!brk_decode_ok(r, wire_incremental_alter_configs_request_decode(&r->body, v, &req),
 	                   "IncrementalAlterConfigs"))
 		return BRK_CLOSE;
+	if (brk_should_forward(r))
+		return brk_forward(r);
 	struct ac_state *st = ac_state_new(r, req.resources_count, true, req.validate_only);
 	if (st == NULL)
 		return brk_close(r, "out of request memory for IncrementalAlterConfigs");

@@ -1,7 +1,8 @@
 /*
  * delete_records.c: DeleteRecords (key 21), v0-v2 (Kafka's ReplicaManager.deleteRecords).
  *
- * Per partition: unknown -> UNKNOWN_TOPIC_OR_PARTITION; log missing/offline ->
+ * Per partition: unknown -> UNKNOWN_TOPIC_OR_PARTITION; not led by this broker ->
+ * NOT_LEADER_OR_FOLLOWER; log missing/offline ->
  * KAFKA_STORAGE_ERROR; a topic whose cleanup.policy does not include "delete" ->
  * POLICY_VIOLATION; offset -1 means the high watermark; an offset < -1 or beyond the high
  * watermark -> OFFSET_OUT_OF_RANGE. Otherwise the log start offset moves up to the offset

@@ -42,6 +42,8 @@ enum sl_err brk_create(const struct brk_opts *opts, struct brk **out)
 	enum sl_err e = brk_partitions_create(b);
 	if (e == SL_OK)
 		e = brk_fetch_sessions_create(b);
+	if (e == SL_OK)
+		e = brk_channel_create(b);
 	if (e != SL_OK) {
 		brk_destroy(b);
 		return e;
@@ -54,6 +56,8 @@ void brk_destroy(struct brk *b)
 {
 	if (b == NULL)
 		return;
+	brk_channel_destroy(b); /* callbacks of requests in flight run now */
+	brk_lifecycle_free(b);
 	brk_fetch_sessions_destroy(b);
 	brk_partitions_destroy(b);
 	meta_image_unref(b->image);
@@ -181,6 +185,7 @@ enum brk_outcome brk_handle(struct brk *b, const struct brk_frame *f, struct sl_
 	if (wire_request_header_decode(&r->body, &r->header) != SL_OK)
 		return brk_close(r, "malformed request header (API %s v%d, correlation id %d)",
 		                 api_name(key), version, correlation_id);
+	r->resp_start = resp->len;
 	wire_response_header_encode(resp, wire_response_header_version(key, version),
 	                            correlation_id);
 	return api->handler(r);
@@ -226,6 +231,7 @@ void brk_dispatch(struct net_request *req, void *ctx)
 	        .len = req->frame_len,
 	        .arena = req->arena,
 	        .is_controller_listener = req->is_controller_listener,
+	        .listener = req->listener,
 	        .log_ctx = req->log_ctx,
 	        .done = dispatch_done,
 	        .done_ctx = st,

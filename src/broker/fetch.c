@@ -18,10 +18,17 @@
  * batches that fit. Before v3 (hard limits) a first batch larger than the limit is returned
  * cut to the limit, as Kafka does; the client then reports the record as too large.
  *
+ * Partitions: a topic unknown to the image -> UNKNOWN_TOPIC_OR_PARTITION (UNKNOWN_TOPIC_ID for
+ * a fetch by id, v13+), an index out of range -> UNKNOWN_TOPIC_OR_PARTITION; a partition this
+ * broker does not lead (not a replica, a follower, or no leader) -> NOT_LEADER_OR_FOLLOWER, also
+ * for a parked fetch whose partition's leadership moves away (replica.c wakes it). v12+ answers
+ * with NOT_LEADER_OR_FOLLOWER or FENCED_LEADER_EPOCH carry the image's current leader and, v16+,
+ * its endpoint (KIP-951; fetch_encode.c).
+ *
  * Decisions:
- * - replica_id >= 0 (a follower; v15+ ReplicaState.ReplicaId): this single-node broker has no
- *   followers, so every partition is answered NOT_LEADER_OR_FOLLOWER (Kafka's answer to a
- *   fetch from a broker outside the replica set), and no session is created.
+ * - replica_id >= 0 (a follower; v15+ ReplicaState.ReplicaId): there is no replication yet,
+ *   so every partition is answered NOT_LEADER_OR_FOLLOWER (Kafka's answer to a fetch from a
+ *   broker outside the replica set), and no session is created.
  * - isolation_level READ_COMMITTED reads the same bytes (no transactions yet):
  *   last_stable_offset = high watermark, aborted_transactions empty (READ_UNCOMMITTED: null).
  * - current_leader_epoch (v9+) is compared with the partition's leader epoch like Kafka:
@@ -65,7 +72,15 @@ static void read_part(struct fetch_ctx *ctx, struct fetch_part *fp, uint64_t lim
 {
 	struct brk_partition *p = fp->p;
 	if (p->deleted) {
-		fp->result_error = WIRE_ERR_UNKNOWN_TOPIC_OR_PARTITION;
+		/* Deleted, or reassigned away: the image says which. */
+		fp->result_error =
+		        brk_image_partition_by_id(ctx->b, p->topic_id, p->partition) != NULL
+		                ? WIRE_ERR_NOT_LEADER_OR_FOLLOWER
+		                : WIRE_ERR_UNKNOWN_TOPIC_OR_PARTITION;
+		return;
+	}
+	if (!p->is_leader) {
+		fp->result_error = WIRE_ERR_NOT_LEADER_OR_FOLLOWER;
 		return;
 	}
 	int16_t err = brk_partition_log_error(p);
@@ -99,7 +114,6 @@ static void read_part(struct fetch_ctx *ctx, struct fetch_part *fp, uint64_t lim
 	fp->range = res.range;
 }
 
-/* Checks the v9+ current_leader_epoch of the request's partitions (before any read). */
 /* Reads every partition; sets ctx->bytes and ctx->has_error. */
 static void fetch_read_all(struct fetch_ctx *ctx)
 {
@@ -231,6 +245,7 @@ static enum brk_outcome fetch_park(struct fetch_ctx *ctx)
 	return brk_request_park(ctx->r);
 }
 
+/* Checks the v9+ current_leader_epoch of the request's partitions (before any read). */
 static void fetch_check_epochs(struct fetch_ctx *ctx, const struct wire_fetch_request *req)
 {
 	if (ctx->version < 9 || ctx->incremental || ctx->error_code != WIRE_ERR_NONE)
@@ -250,6 +265,22 @@ static void fetch_check_epochs(struct fetch_ctx *ctx, const struct wire_fetch_re
 				fp->p = NULL;
 			}
 		}
+	}
+}
+
+/* Partitions the session code found no entry for: those the image has are NOT_LEADER_OR_FOLLOWER
+ * (this broker is not a replica), as Kafka's getPartitionOrError. A hosted follower partition
+ * keeps its entry and answers NOT_LEADER_OR_FOLLOWER from read_part (after the epoch check). */
+static void fetch_check_hosted(struct fetch_ctx *ctx)
+{
+	for (size_t i = 0; i < ctx->part_count; i++) {
+		struct fetch_part *fp = &ctx->parts[i];
+		if (fp->p != NULL || fp->error != WIRE_ERR_UNKNOWN_TOPIC_OR_PARTITION)
+			continue;
+		fp->error = ctx->version >= 13
+		                    ? brk_partition_absent_error_by_id(ctx->b, fp->topic_id,
+		                                                       fp->partition)
+		                    : brk_partition_absent_error(ctx->b, fp->topic, fp->partition);
 	}
 }
 
@@ -289,6 +320,7 @@ enum brk_outcome brk_handle_fetch(struct brk_request *r)
 	if (fetch_session_resolve(ctx, &req) != SL_OK)
 		return brk_close(r, "out of request memory (Fetch v%d, %d topics)", v,
 		                 req.topics_count);
+	fetch_check_hosted(ctx);
 	fetch_check_epochs(ctx, &req);
 	if (ctx->error_code == WIRE_ERR_NONE)
 		fetch_read_all(ctx);

@@ -11,8 +11,10 @@
  *     topic (v0-12) | topic_id (v13+), partitions[ partition_index error_code high_watermark
  *       [last_stable_offset v4+] [log_start_offset v5+] [aborted_transactions v4+]
  *       [preferred_read_replica v11+] records {tags} ] {tags} ] {tags}
- * No tagged field is ever set: diverging_epoch, current_leader and snapshot_id are defaults
- * (single node, no divergence), node_endpoints is empty (no NOT_LEADER redirect to give).
+ * Tagged fields: current_leader (tag 1) on a partition answered NOT_LEADER_OR_FOLLOWER or
+ * FENCED_LEADER_EPOCH whose image leader is known (KIP-951, as Kafka's ReplicaManager), and from
+ * v16 node_endpoints (tag 0 of the response) with each such leader's endpoint on the request's
+ * listener when it is alive. diverging_epoch and snapshot_id stay defaults (no replication).
  */
 #include "fetch_int.h"
 
@@ -99,6 +101,36 @@ static void put_records(struct fetch_ctx *ctx, const struct stor_file_range *ran
 	put_records_len(b, flex, 0);
 }
 
+/* The image's partition of fp when its answer redirects the client (KIP-951), else NULL. */
+static const struct meta_partition *part_redirect(const struct fetch_ctx *ctx,
+                                                  const struct fetch_part *fp)
+{
+	if (ctx->version < 12 || (fp->result_error != WIRE_ERR_NOT_LEADER_OR_FOLLOWER &&
+	                          fp->result_error != WIRE_ERR_FENCED_LEADER_EPOCH))
+		return NULL;
+	const struct meta_partition *mp =
+	        ctx->version >= 13 ? brk_image_partition_by_id(ctx->b, fp->topic_id, fp->partition)
+	                           : brk_image_partition(ctx->b, fp->topic, fp->partition);
+	return mp != NULL && mp->leader >= 0 ? mp : NULL;
+}
+
+/* The partition's tagged fields: current_leader (tag 1) when redirecting. */
+static void put_partition_tags(struct fetch_ctx *ctx, const struct fetch_part *fp)
+{
+	struct sl_buf *b = ctx->r->resp;
+	const struct meta_partition *mp = part_redirect(ctx, fp);
+	if (mp == NULL) {
+		sl_buf_put_uvarint(b, 0);
+		return;
+	}
+	sl_buf_put_uvarint(b, 1);
+	size_t at = wire_tag_begin(b, 1);
+	wire_put_i32(b, mp->leader);
+	wire_put_i32(b, mp->leader_epoch);
+	sl_buf_put_uvarint(b, 0); /* LeaderIdAndEpoch's own tagged fields */
+	wire_tag_end(b, at);
+}
+
 static void put_partition(struct fetch_ctx *ctx, const struct fetch_part *fp)
 {
 	struct sl_buf *b = ctx->r->resp;
@@ -118,7 +150,48 @@ static void put_partition(struct fetch_ctx *ctx, const struct fetch_part *fp)
 	static const struct stor_file_range none = {.fd = -1};
 	put_records(ctx, fp->result_error == WIRE_ERR_NONE ? &fp->range : &none, flex);
 	if (flex)
+		put_partition_tags(ctx, fp);
+}
+
+/* v16+ node_endpoints: the alive endpoint of every leader named in a current_leader, once each,
+ * as tag 0 of the response's tagged fields (which this writes, count included). */
+static void put_response_tags(struct fetch_ctx *ctx)
+{
+	struct sl_buf *b = ctx->r->resp;
+	struct brk *brk = ctx->b;
+	size_t nb =
+	        ctx->version >= 16 && brk->image != NULL ? meta_image_broker_count(brk->image) : 0;
+	int32_t *ids = nb > 0 ? sl_arena_calloc(ctx->r->frame->arena, nb, sizeof(*ids)) : NULL;
+	size_t n = 0;
+	const char *listener = brk_listener_effective(brk, ctx->r->frame->listener);
+	for (size_t i = 0; ids != NULL && i < ctx->part_count; i++) {
+		const struct fetch_part *fp = &ctx->parts[i];
+		const struct meta_partition *mp = fp->include ? part_redirect(ctx, fp) : NULL;
+		if (mp == NULL || brk_alive_endpoint(brk, mp->leader, listener, NULL) == NULL)
+			continue;
+		bool seen = false;
+		for (size_t k = 0; k < n && !seen; k++)
+			seen = ids[k] == mp->leader;
+		if (!seen && n < nb)
+			ids[n++] = mp->leader;
+	}
+	if (n == 0) {
 		sl_buf_put_uvarint(b, 0);
+		return;
+	}
+	sl_buf_put_uvarint(b, 1);
+	size_t at = wire_tag_begin(b, 0);
+	wire_put_array_len(b, true, false, (int32_t)n);
+	for (size_t k = 0; k < n; k++) {
+		const struct meta_broker *br = meta_image_broker(brk->image, ids[k]);
+		const struct meta_endpoint *ep = brk_broker_endpoint(br, listener);
+		wire_put_i32(b, ids[k]);
+		wire_put_string(b, true, false, wire_str_c(ep->host));
+		wire_put_i32(b, ep->port);
+		wire_put_string(b, true, true, wire_str_c(br->rack));
+		sl_buf_put_uvarint(b, 0);
+	}
+	wire_tag_end(b, at);
 }
 
 static void put_topic_head(struct fetch_ctx *ctx, size_t first, int32_t count)
@@ -175,5 +248,5 @@ void fetch_encode(struct fetch_ctx *ctx)
 	}
 	SL_ASSERT(groups == 0);
 	if (flex)
-		sl_buf_put_uvarint(b, 0); /* no node_endpoints */
+		put_response_tags(ctx);
 }

@@ -1,8 +1,10 @@
 /*
  * list_offsets.c: ListOffsets (key 2), v0-v9 (Kafka's Partition.fetchOffsetForTimestamp).
  *
- * Per partition: unknown -> UNKNOWN_TOPIC_OR_PARTITION; v4+ current_leader_epoch older than
- * the partition's -> FENCED_LEADER_EPOCH, newer -> UNKNOWN_LEADER_EPOCH; log missing/offline ->
+ * Per partition: unknown -> UNKNOWN_TOPIC_OR_PARTITION; not hosted here -> NOT_LEADER_OR_FOLLOWER;
+ * v4+ current_leader_epoch older than the partition's -> FENCED_LEADER_EPOCH, newer ->
+ * UNKNOWN_LEADER_EPOCH; not the leader -> NOT_LEADER_OR_FOLLOWER (also for replica_id -2, which
+ * Kafka lets read a follower: no follower has data yet); log missing/offline ->
  * KAFKA_STORAGE_ERROR. Timestamps:
  *   -2 earliest, -4 earliest local (v8+; no tiered storage: the same)  -> log start offset;
  *   -1 latest -> the high watermark (both isolation levels: there are no transactions, so the
@@ -14,8 +16,7 @@
  *      below the high watermark; else offset -1, timestamp -1 (Kafka filters the same way).
  * The reply's timestamp is -1 except for -3 and lookups by time, where it is the timestamp of
  * the record found (read back from the log, as Kafka does).
- * leader_epoch (v4+) is the partition's current epoch (single node: epochs change only when
- * the controller bumps them, so every record of a log usually carries the same one).
+ * leader_epoch (v4+) is the partition's current epoch (from the image).
  * v0 answers old_style_offsets = [offset] (empty when none).
  */
 #include "brk_data.h"

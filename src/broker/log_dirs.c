@@ -2,11 +2,11 @@
  * log_dirs.c: DescribeLogDirs (key 35), v0-v4 (Kafka's ReplicaManager.describeLogDirs).
  *
  * One result per configured log dir, in configuration order, listing the partitions whose
- * log lives in it: all of them when topics is null, else the requested topic-partitions this
- * broker has (others are left out, as Kafka does). partition_size = the bytes of the log's
- * live segments, offset_lag 0 (single node: no future replica), is_future_key false. v4 adds
- * total_bytes / usable_bytes from statvfs(2); a dir statvfs cannot read gets
- * KAFKA_STORAGE_ERROR (and -1 sizes). The top-level error_code (v3+) is NONE.
+ * log lives in it (the partitions this broker hosts, leader or follower): all of them when
+ * topics is null, else the requested ones it hosts (others are left out, as Kafka does).
+ * partition_size = the bytes of the log's live segments, offset_lag 0 (single node: no future
+ * replica), is_future_key false. v4 adds total_bytes / usable_bytes from statvfs(2); a dir statvfs
+ * cannot read gets KAFKA_STORAGE_ERROR (and -1 sizes). The top-level error_code (v3+) is NONE.
  */
 #include "brk_data.h"
 

@@ -1,15 +1,20 @@
 /*
  * metadata.c: Metadata (key 3), v0-v12, from the committed metadata image (brk->image).
  *
- * Brokers: this node only, at its advertised host/port. ClusterId (v2+) from the formatted
- * dirs; ControllerId (v1+) = this node. Topics: an all-topics request (v0: empty array; v1+:
+ * Brokers (Kafka's KRaftMetadataCache, cluster.c): every registered, unfenced broker of the
+ * image with its endpoint of the listener the request arrived on (host, port, rack); brokers
+ * without that listener are left out; none before any registration. ClusterId (v2+) from the
+ * formatted dirs; ControllerId (v1+) = brk_client_controller_id (this broker when alive, else
+ * the lowest alive broker, else -1). Topics: an all-topics request (v0: empty array; v1+:
  * null) lists every topic of the image; each requested name gets the topic, or
  * INVALID_TOPIC_EXCEPTION for an illegal name, or UNKNOWN_TOPIC_OR_PARTITION; a topic asked for
  * by id (v10+, null name) gets the topic or UNKNOWN_TOPIC_ID. A topic: its id (v10+),
- * is_internal false, and per partition the leader (LEADER_NOT_AVAILABLE when none), leader
- * epoch (v7+), replicas, ISR and offline replicas (v5+: replicas on a broker other than this
- * node, the only one alive). Authorized operations (v8+): INT32_MIN unless requested; no
- * authorizer exists, so a requested bitfield lists every operation.
+ * is_internal false, and per partition the leader, leader epoch (v7+), replicas, ISR and
+ * offline replicas (v5+: replicas whose broker is unregistered, fenced or lacks the listener).
+ * A leader that is -1 or unregistered -> LEADER_NOT_AVAILABLE, one without the listener ->
+ * LISTENER_NOT_FOUND; either way leader_id -1 (Kafka's partitionMetadata). Authorized
+ * operations (v8+): INT32_MIN unless requested; no authorizer exists, so a requested bitfield
+ * lists every operation.
  *
  * Auto-creation (auto.create.topics.enable, and allow_auto_topic_creation v4+; v0-3 always
  * allow): an unknown legal topic named by the request is created through the controller with
@@ -57,11 +62,46 @@ struct md_state {
 	struct md_want *want; /* per requested topic */
 };
 
-/* Fills t from the image topic mt. false: no memory. */
-static bool topic_from_image(struct brk_request *r, const struct meta_topic *mt, bool ops,
-                             struct wire_metadata_response_topic *t)
+/* Fills p from the image partition mp as seen on listener. false: no memory. */
+static bool partition_from_image(struct brk_request *r, const struct meta_partition *mp,
+                                 const char *listener, struct wire_metadata_response_partition *p)
 {
 	struct brk *b = r->brk;
+	wire_metadata_response_partition_init(p);
+	p->partition_index = mp->partition_id;
+	p->leader_epoch = mp->leader_epoch;
+	bool registered = false;
+	if (brk_alive_endpoint(b, mp->leader, listener, &registered) != NULL) {
+		p->leader_id = mp->leader;
+		p->error_code = WIRE_ERR_NONE;
+	} else {
+		p->leader_id = -1;
+		p->error_code =
+		        registered ? WIRE_ERR_LISTENER_NOT_FOUND : WIRE_ERR_LEADER_NOT_AVAILABLE;
+	}
+	/* The codec only reads the arrays; the image outlives this call. */
+	p->replica_nodes_count = mp->replica_count;
+	p->replica_nodes = (int32_t *)mp->replicas;
+	p->isr_nodes_count = mp->isr_count;
+	p->isr_nodes = (int32_t *)mp->isr;
+	size_t nr = mp->replica_count > 0 ? (size_t)mp->replica_count : 0;
+	int32_t *off = sl_arena_calloc(r->frame->arena, nr + 1, sizeof(*off));
+	if (off == NULL)
+		return false;
+	int32_t k = 0;
+	for (size_t j = 0; j < nr; j++) {
+		if (brk_alive_endpoint(b, mp->replicas[j], listener, NULL) == NULL)
+			off[k++] = mp->replicas[j];
+	}
+	p->offline_replicas_count = k;
+	p->offline_replicas = off;
+	return true;
+}
+
+/* Fills t from the image topic mt. false: no memory. */
+static bool topic_from_image(struct brk_request *r, const struct meta_topic *mt, bool ops,
+                             const char *listener, struct wire_metadata_response_topic *t)
+{
 	wire_metadata_response_topic_init(t);
 	t->error_code = WIRE_ERR_NONE;
 	t->name = wire_str_c(mt->name);
@@ -75,29 +115,8 @@ static bool topic_from_image(struct brk_request *r, const struct meta_topic *mt,
 	if (ps == NULL)
 		return false;
 	for (size_t i = 0; i < np; i++) {
-		const struct meta_partition *mp = &mt->partitions[i];
-		struct wire_metadata_response_partition *p = &ps[i];
-		wire_metadata_response_partition_init(p);
-		p->partition_index = mp->partition_id;
-		p->leader_id = mp->leader;
-		p->leader_epoch = mp->leader_epoch;
-		p->error_code = mp->leader < 0 ? WIRE_ERR_LEADER_NOT_AVAILABLE : WIRE_ERR_NONE;
-		/* The codec only reads the arrays; the image outlives this call. */
-		p->replica_nodes_count = mp->replica_count;
-		p->replica_nodes = (int32_t *)mp->replicas;
-		p->isr_nodes_count = mp->isr_count;
-		p->isr_nodes = (int32_t *)mp->isr;
-		size_t nr = mp->replica_count > 0 ? (size_t)mp->replica_count : 0;
-		int32_t *off = sl_arena_calloc(r->frame->arena, nr + 1, sizeof(*off));
-		if (off == NULL)
+		if (!partition_from_image(r, &mt->partitions[i], listener, &ps[i]))
 			return false;
-		int32_t k = 0;
-		for (size_t j = 0; j < nr; j++) {
-			if (mp->replicas[j] != b->node_id)
-				off[k++] = mp->replicas[j];
-		}
-		p->offline_replicas_count = k;
-		p->offline_replicas = off;
 	}
 	t->partitions_count = (int32_t)np;
 	t->partitions = ps;
@@ -134,6 +153,7 @@ static bool md_topics(struct md_state *st, struct wire_metadata_response *resp)
 	int16_t v = r->header.api_version;
 	bool ops = req->include_topic_authorized_operations;
 	bool all = req->topics_count < 0 || (v == 0 && req->topics_count == 0);
+	const char *listener = brk_listener_effective(b, r->frame->listener);
 	size_t n = all ? (b->image != NULL ? meta_image_topic_count(b->image) : 0)
 	               : (size_t)req->topics_count;
 	struct wire_metadata_response_topic *ts =
@@ -142,7 +162,8 @@ static bool md_topics(struct md_state *st, struct wire_metadata_response *resp)
 		return false;
 	for (size_t i = 0; i < n; i++) {
 		if (all) {
-			if (!topic_from_image(r, meta_image_topic_at(b->image, i), ops, &ts[i]))
+			if (!topic_from_image(r, meta_image_topic_at(b->image, i), ops, listener,
+			                      &ts[i]))
 				return false;
 			continue;
 		}
@@ -150,7 +171,7 @@ static bool md_topics(struct md_state *st, struct wire_metadata_response *resp)
 		const struct meta_topic *mt = image_lookup(b, want);
 		const struct md_want *w = &st->want[i];
 		if (mt != NULL) {
-			if (!topic_from_image(r, mt, ops, &ts[i]))
+			if (!topic_from_image(r, mt, ops, listener, &ts[i]))
 				return false;
 		} else {
 			int16_t err = w->created ? WIRE_ERR_LEADER_NOT_AVAILABLE : w->missing_error;
@@ -169,20 +190,28 @@ static enum brk_outcome md_encode(struct brk_admin_batch *batch)
 	struct md_state *st = batch->ctx;
 	struct brk_request *r = batch->r;
 	struct brk *b = r->brk;
-	struct wire_metadata_response_broker broker;
-	wire_metadata_response_broker_init(&broker);
-	broker.node_id = b->node_id;
-	broker.host = wire_str_c(b->advertised_host);
-	broker.port = b->advertised_port;
-	broker.rack = wire_str_c(NULL);
+	size_t n;
+	const char *listener = brk_listener_effective(b, r->frame->listener);
+	struct brk_live_broker *live = brk_live_brokers(b, listener, r->frame->arena, &n);
+	struct wire_metadata_response_broker *brokers =
+	        sl_arena_calloc(r->frame->arena, n + 1, sizeof(*brokers));
+	if (live == NULL || brokers == NULL)
+		return brk_close(r, "out of request memory for the Metadata response");
+	for (size_t i = 0; i < n; i++) {
+		wire_metadata_response_broker_init(&brokers[i]);
+		brokers[i].node_id = live[i].broker->broker_id;
+		brokers[i].host = wire_str_c(live[i].endpoint->host);
+		brokers[i].port = live[i].endpoint->port;
+		brokers[i].rack = wire_str_c(live[i].broker->rack);
+	}
 
 	struct wire_metadata_response resp;
 	wire_metadata_response_init(&resp);
 	resp.throttle_time_ms = 0;
-	resp.brokers_count = 1;
-	resp.brokers = &broker;
+	resp.brokers_count = (int32_t)n;
+	resp.brokers = brokers;
 	resp.cluster_id = wire_str_c(b->cluster_id);
-	resp.controller_id = b->node_id;
+	resp.controller_id = brk_client_controller_id(b);
 	resp.cluster_authorized_operations = st->req.include_cluster_authorized_operations
 	                                             ? brk_cluster_operations_all()
 	                                             : BRK_AUTHORIZED_OPS_OMITTED;

@@ -2,11 +2,18 @@
  * offsets_epoch.c: OffsetForLeaderEpoch (key 23), v0-v4 (KIP-101/-279/-320; Kafka's
  * Partition.lastOffsetForLeaderEpoch).
  *
- * Per partition: unknown -> UNKNOWN_TOPIC_OR_PARTITION; v2+ current_leader_epoch older than
- * the partition's -> FENCED_LEADER_EPOCH, newer -> UNKNOWN_LEADER_EPOCH; log missing/offline ->
+ * Per partition: unknown -> UNKNOWN_TOPIC_OR_PARTITION; not hosted here -> NOT_LEADER_OR_FOLLOWER;
+ * v2+ current_leader_epoch older than the partition's -> FENCED_LEADER_EPOCH, newer ->
+ * UNKNOWN_LEADER_EPOCH; not the leader -> NOT_LEADER_OR_FOLLOWER; log missing/offline ->
  * KAFKA_STORAGE_ERROR; otherwise the log's epoch cache answers (stor_log_end_offset_for_epoch):
  * the largest epoch <= the requested one and its end offset (the log end for the latest
  * epoch), or (-1, -1) when the log knows no such epoch. leader_epoch is in the reply from v1.
+ *
+ * The current leader epoch before its first append: Kafka's makeLeader writes (epoch, log end)
+ * into the cache on promotion; our log learns an epoch only from an append (storage has no
+ * call to assign one). So when the log knows nothing at or above the requested epoch and that
+ * epoch is the partition's current one, the answer is (epoch, log end), as Kafka's; the
+ * epoch's start offset is then the log end, since nothing was appended in it yet.
  */
 #include "brk_data.h"
 
@@ -27,6 +34,12 @@ partition_answer(struct brk_request *r, struct wire_str topic,
 		return;
 	stor_log_end_offset_for_epoch(p->log, in->leader_epoch, &out->leader_epoch,
 	                              &out->end_offset);
+	if (out->end_offset < 0 && in->leader_epoch >= 0 && in->leader_epoch == p->leader_epoch) {
+		struct stor_log_state st;
+		stor_log_get_state(p->log, &st);
+		out->leader_epoch = p->leader_epoch;
+		out->end_offset = st.end_offset;
+	}
 }
 
 enum brk_outcome brk_handle_offset_for_leader_epoch(struct brk_request *r)

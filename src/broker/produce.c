@@ -1,12 +1,14 @@
 /*
  * produce.c: Produce (key 0), v0-v11 (Kafka's ReplicaManager.appendRecords + LogValidator for
- * a single-node leader).
+ * a partition leader).
  *
  * Per request: acks must be -1, 0 or 1, else every partition gets INVALID_REQUIRED_ACKS.
  * Per partition entry, in request order:
- *   1. unknown topic/partition -> UNKNOWN_TOPIC_OR_PARTITION; log missing/offline ->
- *      KAFKA_STORAGE_ERROR; acks=-1 with an ISR smaller than min.insync.replicas ->
- *      NOT_ENOUGH_REPLICAS;
+ *   1. unknown topic/partition -> UNKNOWN_TOPIC_OR_PARTITION; this broker does not lead it
+ *      (not a replica, a follower, or no leader) -> NOT_LEADER_OR_FOLLOWER, with v10+ the
+ *      image's current_leader and the leader's node_endpoints entry when it is alive on the
+ *      request's listener (KIP-951); log missing/offline -> KAFKA_STORAGE_ERROR; acks=-1 with
+ *      an ISR smaller than min.insync.replicas -> NOT_ENOUGH_REPLICAS;
  *   2. every batch is checked before anything is appended (all or nothing per entry): no batch
  *      at all -> INVALID_RECORD; magic 0/1 (message sets, which Produce v0-v2 carry) ->
  *      UNSUPPORTED_FOR_MESSAGE_FORMAT: this broker stores RecordBatch v2 only and does not
@@ -393,6 +395,36 @@ static bool enough_replicas(struct brk *b, const struct brk_partition *p)
 	return t->partitions[p->partition].isr_count >= min_isr;
 }
 
+/* KIP-951 (v10+): where the partition's leader is, for a NOT_LEADER_OR_FOLLOWER entry: the
+ * image's leader and epoch, and the leader's endpoint once in node_endpoints when it is alive
+ * on the request's listener. node_endpoints has room for every partition (req_start). */
+static void part_redirect(struct prod_req *pr, struct prod_part *pp, struct wire_str topic,
+                          int32_t partition)
+{
+	struct brk *b = pr->r->brk;
+	const struct meta_partition *mp = brk_image_partition(b, topic, partition);
+	if (pr->version < 10 || mp == NULL || mp->leader < 0)
+		return;
+	pp->out->current_leader.leader_id = mp->leader;
+	pp->out->current_leader.leader_epoch = mp->leader_epoch;
+	const char *listener = brk_listener_effective(b, pr->r->frame->listener);
+	const struct meta_endpoint *ep = brk_alive_endpoint(b, mp->leader, listener, NULL);
+	struct wire_produce_response *resp = &pr->resp;
+	if (ep == NULL || resp->node_endpoints == NULL)
+		return;
+	for (int32_t i = 0; i < resp->node_endpoints_count; i++) {
+		if (resp->node_endpoints[i].node_id == mp->leader)
+			return;
+	}
+	struct wire_produce_response_node_endpoint *ne =
+	        &resp->node_endpoints[resp->node_endpoints_count++];
+	wire_produce_response_node_endpoint_init(ne);
+	ne->node_id = mp->leader;
+	ne->host = wire_str_c(ep->host);
+	ne->port = ep->port;
+	ne->rack = wire_str_c(meta_image_broker(b->image, mp->leader)->rack);
+}
+
 static void part_start(struct prod_req *pr, struct prod_part *pp, struct wire_str topic,
                        const struct wire_produce_request_partition_produce_data *in)
 {
@@ -405,14 +437,12 @@ static void part_start(struct prod_req *pr, struct prod_part *pp, struct wire_st
 		part_error(pp, WIRE_ERR_INVALID_REQUIRED_ACKS, NULL);
 		return;
 	}
-	pp->p = brk_partition_get(b, topic, in->index);
-	if (pp->p == NULL || pp->p->deleted) {
-		part_error(pp, WIRE_ERR_UNKNOWN_TOPIC_OR_PARTITION, NULL);
-		return;
-	}
-	int16_t code = brk_partition_log_error(pp->p);
-	if (code != WIRE_ERR_NONE) {
+	int16_t code;
+	pp->p = brk_partition_lookup(b, topic, in->index, -1, &code);
+	if (pp->p == NULL) {
 		part_error(pp, code, NULL);
+		if (code == WIRE_ERR_NOT_LEADER_OR_FOLLOWER)
+			part_redirect(pr, pp, topic, in->index);
 		return;
 	}
 	if (pr->acks == -1 && !enough_replicas(b, pp->p)) {
@@ -450,6 +480,15 @@ static enum sl_err req_start(struct prod_req *pr, const struct wire_produce_requ
 {
 	struct sl_arena *arena = pr->r->frame->arena;
 	int32_t tn = req->topic_data_count > 0 ? req->topic_data_count : 0;
+	if (pr->version >= 10) {
+		/* At most one endpoint per alive broker (part_redirect). */
+		const struct meta_image *img = pr->r->brk->image;
+		size_t nb = img != NULL ? meta_image_broker_count(img) : 0;
+		pr->resp.node_endpoints =
+		        sl_arena_calloc(arena, nb + 1, sizeof(*pr->resp.node_endpoints));
+		if (pr->resp.node_endpoints == NULL)
+			return SL_ENOMEM;
+	}
 	pr->resp.responses_count = tn;
 	pr->resp.responses =
 	        tn > 0 ? sl_arena_calloc(arena, (size_t)tn, sizeof(*pr->resp.responses)) : NULL;

@@ -33,6 +33,18 @@ enum brk_outcome brk_handle_raft(struct brk_request *r)
 {
 	struct raft *raft = r->brk->opts.raft;
 	int16_t key = r->header.api_key;
+	if (key == 55 && !r->frame->is_controller_listener) {
+		/* DescribeQuorum on a broker listener: the active controller answers. */
+		if (brk_should_forward(r))
+			return brk_forward(r);
+		if (r->forward_error != 0) {
+			struct wire_describe_quorum_response out;
+			wire_describe_quorum_response_init(&out);
+			out.error_code = r->forward_error;
+			wire_describe_quorum_response_encode(r->resp, r->header.api_version, &out);
+			return BRK_RESPOND;
+		}
+	}
 	if (raft == NULL)
 		return brk_close(r, "api key %d needs the metadata quorum, which this node lacks",
 		                 (int)key);

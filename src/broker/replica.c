@@ -1,17 +1,26 @@
 /*
- * replica.c: the broker's partition table (single node: this broker leads every partition of
- * the committed image) and the lifecycle of the partition logs behind it.
+ * replica.c: the broker's partition table (the partitions of the committed image whose replicas
+ * include this broker, kraft.md §5.6) and the lifecycle of the partition logs behind them.
  *
  * Two hash tables index the live partitions: by (topic name, partition) through
  * brk_partition.next and by (topic id, partition) through entry.id_next. brk_partitions_apply
  * walks meta_image_diff:
- *   partition_removed     unlink from both tables, mark deleted, move to the graveyard; the log
- *                         is deleted once no storage operation is in flight, the memory freed
- *                         once the log is gone and no parked fetch waits on the partition;
- *   partition_added       topic overrides to storage (keys storage does not know are ignored),
- *                         stor_log_manager_create with the topic id, leader epoch from the image;
- *   partition_changed     leader epoch from the image;
+ *   partition_removed     drop (below);
+ *   partition_added       if hosted: topic overrides to storage (keys storage does not know are
+ *                         ignored), stor_log_manager_create with the topic id, leader epoch and
+ *                         leadership from the image;
+ *   partition_changed     no longer hosted: drop; newly hosted: as added; else leader epoch and
+ *                         leadership from the image; a lost leadership wakes the parked fetches
+ *                         (they answer NOT_LEADER_OR_FOLLOWER);
  *   topic_config_changed  overrides to storage.
+ * Drop = unlink from both tables, mark deleted, move to the graveyard; the log is deleted once
+ * no storage operation is in flight, the memory freed once the log is gone and no parked fetch
+ * waits on the partition (Kafka deletes the log of a partition reassigned away, too).
+ *
+ * Leader epochs: produce stamps p->leader_epoch into each batch and the log's epoch cache gains
+ * (epoch, base offset) at the first append of a new epoch. Kafka's makeLeader records the new
+ * epoch at the log end at once; storage has no call for that, so OffsetForLeaderEpoch fills the
+ * gap (offsets_epoch.c): until the first append, the current epoch ends at the log end.
  *
  * Invariants:
  *   - a live entry is in both tables exactly once; a graveyard entry in neither;
@@ -268,15 +277,57 @@ int16_t brk_partition_epoch_error(const struct brk_partition *p, int32_t current
 	                                              : WIRE_ERR_UNKNOWN_LEADER_EPOCH;
 }
 
+const struct meta_partition *brk_image_partition(const struct brk *b, struct wire_str topic,
+                                                 int32_t partition)
+{
+	if (b->image == NULL || topic.len <= 0 || partition < 0)
+		return NULL;
+	const struct meta_topic *t = meta_image_topic(b->image, topic.ptr, (size_t)topic.len);
+	if (t == NULL || partition >= t->partition_count)
+		return NULL;
+	return &t->partitions[partition];
+}
+
+const struct meta_partition *brk_image_partition_by_id(const struct brk *b, struct sl_uuid topic_id,
+                                                       int32_t partition)
+{
+	if (b->image == NULL || partition < 0)
+		return NULL;
+	const struct meta_topic *t = meta_image_topic_by_id(b->image, topic_id);
+	if (t == NULL || partition >= t->partition_count)
+		return NULL;
+	return &t->partitions[partition];
+}
+
+int16_t brk_partition_absent_error(const struct brk *b, struct wire_str topic, int32_t partition)
+{
+	return brk_image_partition(b, topic, partition) != NULL
+	               ? WIRE_ERR_NOT_LEADER_OR_FOLLOWER
+	               : WIRE_ERR_UNKNOWN_TOPIC_OR_PARTITION;
+}
+
+int16_t brk_partition_absent_error_by_id(const struct brk *b, struct sl_uuid topic_id,
+                                         int32_t partition)
+{
+	if (b->image == NULL || meta_image_topic_by_id(b->image, topic_id) == NULL)
+		return WIRE_ERR_UNKNOWN_TOPIC_ID;
+	return brk_image_partition_by_id(b, topic_id, partition) != NULL
+	               ? WIRE_ERR_NOT_LEADER_OR_FOLLOWER
+	               : WIRE_ERR_UNKNOWN_TOPIC_OR_PARTITION;
+}
+
 struct brk_partition *brk_partition_lookup(struct brk *b, struct wire_str topic, int32_t partition,
                                            int32_t current_leader_epoch, int16_t *error)
 {
 	struct brk_partition *p = brk_partition_get(b, topic, partition);
 	if (p == NULL || p->deleted) {
-		*error = WIRE_ERR_UNKNOWN_TOPIC_OR_PARTITION;
+		*error = brk_partition_absent_error(b, topic, partition);
 		return NULL;
 	}
+	/* Kafka's Partition.localLogWithEpochOrThrow: the epoch first, then leadership. */
 	*error = brk_partition_epoch_error(p, current_leader_epoch);
+	if (*error == WIRE_ERR_NONE && !p->is_leader)
+		*error = WIRE_ERR_NOT_LEADER_OR_FOLLOWER;
 	if (*error == WIRE_ERR_NONE)
 		*error = brk_partition_log_error(p);
 	return *error == WIRE_ERR_NONE ? p : NULL;
@@ -531,22 +582,39 @@ static void topic_config_push(struct brk *b, const struct meta_topic *t)
 	sl_props_free(&props);
 }
 
-static void on_removed(void *ctx, const struct meta_topic *old_topic, int32_t partition)
+/* Takes p out of the table; its log is deleted when idle (see the file comment). */
+static void partition_drop(struct brk *b, struct brk_partition *p)
 {
-	struct apply_ctx *ac = ctx;
-	struct brk *b = ac->b;
-	struct brk_partition *p = brk_partition_by_id(b, old_topic->id, partition);
-	if (p == NULL)
-		return;
 	struct pt_entry *e = entry_of(p);
 	table_unlink(b->parts, e);
 	p->deleted = true;
+	p->is_leader = false;
 	e->needs_log = false;
 	e->log_gone = p->log == NULL;
 	e->grave_next = b->parts->graveyard;
 	b->parts->graveyard = e;
-	brk_fetch_wake(b, p); /* parked fetches answer UNKNOWN_TOPIC_OR_PARTITION */
+	/* Parked fetches answer UNKNOWN_TOPIC_OR_PARTITION, or NOT_LEADER_OR_FOLLOWER when the
+	 * partition lives on elsewhere. */
+	brk_fetch_wake(b, p);
 	graveyard_collect(b);
+}
+
+static void on_removed(void *ctx, const struct meta_topic *old_topic, int32_t partition)
+{
+	struct apply_ctx *ac = ctx;
+	struct brk_partition *p = brk_partition_by_id(ac->b, old_topic->id, partition);
+	if (p != NULL)
+		partition_drop(ac->b, p);
+}
+
+/* Whether this broker is one of mp's replicas. */
+static bool hosted(const struct brk *b, const struct meta_partition *mp)
+{
+	for (int32_t i = 0; i < mp->replica_count; i++) {
+		if (mp->replicas[i] == b->node_id)
+			return true;
+	}
+	return false;
 }
 
 static void on_added(void *ctx, const struct meta_topic *t, int32_t partition)
@@ -555,7 +623,8 @@ static void on_added(void *ctx, const struct meta_topic *t, int32_t partition)
 	struct brk *b = ac->b;
 	if (partition < 0 || partition >= t->partition_count)
 		return;
-	if (brk_partition_by_id(b, t->id, partition) != NULL)
+	const struct meta_partition *mp = &t->partitions[partition];
+	if (!hosted(b, mp) || brk_partition_by_id(b, t->id, partition) != NULL)
 		return;
 	struct pt_entry *e = calloc(1, sizeof(*e));
 	if (e == NULL) {
@@ -565,7 +634,8 @@ static void on_added(void *ctx, const struct meta_topic *t, int32_t partition)
 	snprintf(e->p.topic, sizeof(e->p.topic), "%s", t->name);
 	e->p.partition = partition;
 	e->p.topic_id = t->id;
-	e->p.leader_epoch = t->partitions[partition].leader_epoch;
+	e->p.leader_epoch = mp->leader_epoch;
+	e->p.is_leader = mp->leader == b->node_id;
 	e->p.high_watermark = 0;
 	e->b = b;
 	if (ac->configured != t) {
@@ -581,9 +651,30 @@ static void on_added(void *ctx, const struct meta_topic *t, int32_t partition)
 static void on_changed(void *ctx, const struct meta_topic *t, int32_t partition)
 {
 	struct apply_ctx *ac = ctx;
-	struct brk_partition *p = brk_partition_by_id(ac->b, t->id, partition);
-	if (p != NULL && partition < t->partition_count)
-		p->leader_epoch = t->partitions[partition].leader_epoch;
+	struct brk *b = ac->b;
+	if (partition < 0 || partition >= t->partition_count)
+		return;
+	const struct meta_partition *mp = &t->partitions[partition];
+	struct brk_partition *p = brk_partition_by_id(b, t->id, partition);
+	if (p == NULL) {
+		on_added(ctx, t, partition); /* newly hosted (or not hosted: nothing) */
+		return;
+	}
+	if (!hosted(b, mp)) {
+		SL_INFO("broker", "partition %s-%d was reassigned away from this broker", p->topic,
+		        (int)p->partition);
+		partition_drop(b, p);
+		return;
+	}
+	bool was_leader = p->is_leader;
+	p->leader_epoch = mp->leader_epoch;
+	p->is_leader = mp->leader == b->node_id;
+	if (was_leader != p->is_leader)
+		SL_INFO("broker", "partition %s-%d: %s at leader epoch %d", p->topic,
+		        (int)p->partition, p->is_leader ? "now the leader" : "no longer the leader",
+		        (int)p->leader_epoch);
+	if (was_leader && !p->is_leader)
+		brk_fetch_wake(b, p); /* parked fetches answer NOT_LEADER_OR_FOLLOWER */
 }
 
 static void on_config(void *ctx, const struct meta_topic *t)

@@ -22,7 +22,6 @@
 #include <string.h>
 
 #define DUP_NAME_MSG "Duplicate topic name."
-#define NO_CONTROLLER_MSG "No controller is running on this node"
 
 /* ---- duplicate names (CreateTopics, CreatePartitions) --------------------------------------- */
 
@@ -107,12 +106,9 @@ static bool ct_spec(struct brk_request *r, struct ct_item *it, struct meta_topic
 static void ct_item_run(struct ct_state *st, struct ct_item *it)
 {
 	struct brk_request *r = st->batch.r;
-	struct ctl *c = r->brk->opts.ctl;
-	if (c == NULL) {
-		it->op.error_code = WIRE_ERR_NOT_CONTROLLER;
-		it->op.error_message = NO_CONTROLLER_MSG;
+	struct ctl *c = brk_admin_ctl(r, &it->op.error_code, &it->op.error_message);
+	if (c == NULL)
 		return;
-	}
 	struct meta_topic_spec spec;
 	enum sl_err e = ct_spec(r, it, &spec) ? ctl_new_topic_id(c, &spec.new_id) : SL_ENOMEM;
 	if (e != SL_OK) {
@@ -196,6 +192,8 @@ enum brk_outcome brk_handle_create_topics(struct brk_request *r)
 	struct wire_create_topics_request req;
 	if (!brk_decode_ok(r, wire_create_topics_request_decode(&r->body, v, &req), "CreateTopics"))
 		return BRK_CLOSE;
+	if (brk_should_forward(r))
+		return brk_forward(r);
 	size_t n = req.topics_count > 0 ? (size_t)req.topics_count : 0;
 	struct ct_state *st = sl_arena_calloc(r->frame->arena, 1, sizeof(*st));
 	struct wire_str *names = sl_arena_calloc(r->frame->arena, n + 1, sizeof(*names));
@@ -284,12 +282,10 @@ static int16_t dt_precheck(struct brk_request *r, const struct dt_item *it, bool
 		*msg = it->name.len >= 0 ? DUP_NAME_MSG : "Duplicate topic id.";
 		return WIRE_ERR_INVALID_REQUEST;
 	}
-	if (r->brk->opts.ctl == NULL) {
-		*msg = NO_CONTROLLER_MSG;
-		return WIRE_ERR_NOT_CONTROLLER;
-	}
+	int16_t code = WIRE_ERR_NONE;
 	*msg = NULL;
-	return WIRE_ERR_NONE;
+	(void)brk_admin_ctl(r, &code, msg);
+	return code;
 }
 
 static void dt_item_run(struct dt_state *st, struct dt_item *it, bool dup)
@@ -370,6 +366,8 @@ enum brk_outcome brk_handle_delete_topics(struct brk_request *r)
 	struct wire_delete_topics_request req;
 	if (!brk_decode_ok(r, wire_delete_topics_request_decode(&r->body, v, &req), "DeleteTopics"))
 		return BRK_CLOSE;
+	if (brk_should_forward(r))
+		return brk_forward(r);
 	struct dt_state *st = sl_arena_calloc(r->frame->arena, 1, sizeof(*st));
 	if (st == NULL || !dt_items(r, &req, st))
 		return brk_close(r, "out of request memory for DeleteTopics");
@@ -429,12 +427,9 @@ static enum brk_outcome cp_encode(struct brk_admin_batch *batch)
 static void cp_item_run(struct cp_state *st, struct cp_item *it)
 {
 	struct brk_request *r = st->batch.r;
-	struct ctl *c = r->brk->opts.ctl;
-	if (c == NULL) {
-		it->op.error_code = WIRE_ERR_NOT_CONTROLLER;
-		it->op.error_message = NO_CONTROLLER_MSG;
+	struct ctl *c = brk_admin_ctl(r, &it->op.error_code, &it->op.error_message);
+	if (c == NULL)
 		return;
-	}
 	const struct meta_image *view = ctl_view(c);
 	const struct wire_create_partitions_request_topic *in = it->in;
 	/* New partitions are numbered from the current count (Kafka: assignments in order). */
@@ -471,6 +466,8 @@ enum brk_outcome brk_handle_create_partitions(struct brk_request *r)
 	if (!brk_decode_ok(r, wire_create_partitions_request_decode(&r->body, v, &req),
 	                   "CreatePartitions"))
 		return BRK_CLOSE;
+	if (brk_should_forward(r))
+		return brk_forward(r);
 	size_t n = req.topics_count > 0 ? (size_t)req.topics_count : 0;
 	struct cp_state *st = sl_arena_calloc(r->frame->arena, 1, sizeof(*st));
 	struct wire_str *names = sl_arena_calloc(r->frame->arena, n + 1, sizeof(*names));

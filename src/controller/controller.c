@@ -12,21 +12,13 @@
  * spec equals the committed image and is dropped. A failed proposal (log offline) drops the
  * spec: the view is the committed image again, and raft fails every later proposal too.
  */
-#include "controller.h"
+#include "ctl_int.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #define TOPIC_ID_TRIES 64
-
-struct ctl {
-	struct raft *log;
-	struct meta_image *committed;
-	struct meta_image *spec; /* NULL when nothing is in flight */
-	size_t inflight;
-	struct meta_ctl_env env;
-	int32_t *broker_ids;
-};
 
 /* One proposal in flight: the caller's callback. */
 struct ctl_prop {
@@ -42,21 +34,16 @@ enum sl_err ctl_create(const struct ctl_opts *o, struct ctl **out)
 	if (c == NULL)
 		return SL_ENOMEM;
 	c->env = o->env;
-	if (o->env.broker_count > 0) {
-		c->broker_ids = malloc(o->env.broker_count * sizeof(*c->broker_ids));
-		if (c->broker_ids == NULL) {
-			free(c);
-			return SL_ENOMEM;
-		}
-		memcpy(c->broker_ids, o->env.broker_ids,
-		       o->env.broker_count * sizeof(*c->broker_ids));
-	}
-	c->env.broker_ids = c->broker_ids;
 	c->log = o->log;
 	c->committed = o->image;
 	meta_image_ref(c->committed);
 	if (c->env.metadata_version == 0)
 		c->env.metadata_version = meta_image_metadata_version(c->committed);
+	snprintf(c->cluster_id, sizeof(c->cluster_id), "%s",
+	         o->cluster_id != NULL ? o->cluster_id : "");
+	c->session_timeout_ms = o->session_timeout_ms > 0 ? o->session_timeout_ms : 9000;
+	snprintf(c->log_ctx, sizeof(c->log_ctx), "controller=%d", o->node_id);
+	sl_arena_init(&c->scratch, 64 << 10, 256 << 20);
 	*out = c;
 	return SL_OK;
 }
@@ -70,7 +57,8 @@ void ctl_destroy(struct ctl *c)
 	SL_ASSERT(c->inflight == 0);
 	meta_image_unref(c->spec);
 	meta_image_unref(c->committed);
-	free(c->broker_ids);
+	ctl_sessions_free(c);
+	sl_arena_free(&c->scratch);
 	free(c);
 }
 
@@ -89,8 +77,13 @@ const struct meta_image *ctl_view(struct ctl *c)
 	return c->spec != NULL ? c->spec : c->committed;
 }
 
-const struct meta_ctl_env *ctl_env(const struct ctl *c)
+const struct meta_ctl_env *ctl_env(struct ctl *c)
 {
+	struct sl_uuid u;
+	if (sl_uuid_random(&u) == SL_OK)
+		memcpy(&c->env.random, u.b, sizeof(c->env.random));
+	else
+		c->env.random = c->env.random * 6364136223846793005ull + 1442695040888963407ull;
 	return &c->env;
 }
 

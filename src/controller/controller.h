@@ -18,14 +18,19 @@
 #include "raft.h"
 
 struct ctl;
+struct meta_broker_reg;
+struct meta_controller_reg;
 
 /* err SL_OK when committed; otherwise the proposal was not (and will never be) applied. */
 typedef void ctl_propose_done_fn(void *ctx, enum sl_err err);
 
 struct ctl_opts {
-	struct raft *log;         /* borrowed */
-	struct meta_image *image; /* the committed image at start (a reference is taken) */
-	struct meta_ctl_env env;  /* defaults for decisions; broker_ids copied */
+	struct raft *log;           /* borrowed */
+	struct meta_image *image;   /* the committed image at start (a reference is taken) */
+	struct meta_ctl_env env;    /* defaults for decisions */
+	const char *cluster_id;     /* copied; registrations must carry it */
+	int64_t session_timeout_ms; /* broker.session.timeout.ms; <= 0 = 9000 */
+	int32_t node_id;            /* for log lines */
 };
 
 enum sl_err ctl_create(const struct ctl_opts *o, struct ctl **out) SL_MUST_USE;
@@ -35,14 +40,53 @@ void ctl_destroy(struct ctl *c);
 void ctl_on_commit(struct ctl *c, struct meta_image *committed);
 /* The state to decide against (committed + in flight). Valid until the next ctl_* call. */
 const struct meta_image *ctl_view(struct ctl *c);
-/* Decision defaults (num.partitions, ...). */
-const struct meta_ctl_env *ctl_env(const struct ctl *c);
+/* Decision defaults (num.partitions, ...) with a fresh placement seed (env.random). */
+const struct meta_ctl_env *ctl_env(struct ctl *c);
 /* Applies recs to the view and proposes them as one batch. An empty recs completes at once
  * (done called before return). SL_OK: done runs exactly once. Errors (no callback):
  * SL_EINVAL (records the view rejects: a bug in a decision), SL_EIO (log offline),
  * SL_ENOMEM. */
 enum sl_err ctl_propose(struct ctl *c, const struct meta_records *recs, ctl_propose_done_fn *done,
                         void *ctx) SL_MUST_USE;
+/* ---- brokers (brokers.c): registration, heartbeats, fencing (kraft.md §5) ------------------
+ * Only the active controller answers (others: NOT_CONTROLLER). Each call ends with done
+ * exactly once, possibly before it returns (errors, or nothing to write), otherwise once the
+ * records it proposed have committed. */
+struct ctl_broker_result {
+	int16_t error_code; /* WIRE_ERR_* */
+	char message[256];
+	int64_t broker_epoch;  /* registration */
+	bool is_caught_up;     /* heartbeat */
+	bool is_fenced;        /* heartbeat */
+	bool should_shut_down; /* heartbeat */
+};
+typedef void ctl_broker_done_fn(void *ctx, const struct ctl_broker_result *res);
+
+/* BrokerRegistration: cluster id (INCONSISTENT_CLUSTER_ID), then meta_ctl_register_broker
+ * with the broker's session; a new incarnation gets a fresh session. */
+void ctl_register_broker(struct ctl *c, const char *cluster_id, size_t cluster_id_len,
+                         const struct meta_broker_reg *reg, ctl_broker_done_fn *done, void *ctx);
+
+struct ctl_heartbeat {
+	int32_t broker_id;
+	int64_t broker_epoch;
+	int64_t metadata_offset; /* CurrentMetadataOffset */
+	bool want_fence;
+	bool want_shut_down;
+};
+/* BrokerHeartbeat: STALE_BROKER_EPOCH for an unknown broker or another epoch; refreshes the
+ * session, then the state machine of kraft.md §5.3 and its records. */
+void ctl_broker_heartbeat(struct ctl *c, const struct ctl_heartbeat *hb, ctl_broker_done_fn *done,
+                          void *ctx);
+
+/* ControllerRegistration: a RegisterControllerRecord when the controller is new or changed. */
+void ctl_register_controller(struct ctl *c, const struct meta_controller_reg *reg,
+                             ctl_broker_done_fn *done, void *ctx);
+
+/* Periodic work (the node calls it every few tens of ms): notices becoming active (every
+ * registered broker gets a fresh session) and fences one broker whose session expired. */
+void ctl_tick(struct ctl *c, int64_t now_ms);
+
 /* A random topic id that is not zero, not reserved and not used in the view. */
 enum sl_err ctl_new_topic_id(struct ctl *c, struct sl_uuid *out) SL_MUST_USE;
 

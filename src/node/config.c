@@ -224,6 +224,8 @@ static const struct node_config_key keys[] = {
          "Accepted for compatibility.", NOF},
 
         /* Broker lifecycle. */
+        {"broker.rack", NODE_CFG_STRING, NULL, 0, 0, NULL, "",
+         "Rack of the broker, for rack-aware replica placement; unset = no rack.", NOF},
         {"broker.heartbeat.interval.ms", NODE_CFG_INT, "2000", AT_LEAST(1), NULL, "",
          "Interval of broker heartbeats to the controller.", FLD(broker_heartbeat_interval_ms)},
         {"broker.session.timeout.ms", NODE_CFG_INT, "9000", AT_LEAST(1), NULL, "",

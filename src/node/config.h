@@ -71,6 +71,7 @@ struct node_config {
 	char log_dirs[NODE_MAX_DIRS][NODE_PATH_MAX];
 	size_t log_dir_count;
 	char metadata_log_dir[NODE_PATH_MAX]; /* = log_dirs[0] when not set */
+	char rack[NODE_HOST_MAX];             /* broker.rack; "" = none */
 
 	/* Socket server (SocketServerConfigs). */
 	int32_t socket_request_max_bytes;    /* socket.request.max.bytes, 104857600 */

@@ -509,6 +509,19 @@ static enum sl_err parse_bootstrap_servers(struct cfg_ctx *x)
 	return SL_OK;
 }
 
+static enum sl_err parse_rack(struct cfg_ctx *x)
+{
+	const char *key = "broker.rack";
+	const char *v = cfg_value(x, key);
+	size_t n = v != NULL ? strlen(v) : 0;
+	if (n >= sizeof(x->c->rack))
+		return cfg_bad(x, key, v, n, "at most %zu characters", sizeof(x->c->rack) - 1);
+	if (n > 0)
+		memcpy(x->c->rack, v, n);
+	x->c->rack[n] = '\0';
+	return SL_OK;
+}
+
 enum sl_err cfg_parse_structured(struct cfg_ctx *x)
 {
 	struct proto_map map;
@@ -533,6 +546,8 @@ enum sl_err cfg_parse_structured(struct cfg_ctx *x)
 		e = parse_voters(x);
 	if (e == SL_OK)
 		e = parse_bootstrap_servers(x);
+	if (e == SL_OK)
+		e = parse_rack(x);
 	if (e != SL_OK)
 		return e;
 	/* Broker-only: controller listeners are not in `listeners` but must still map to a

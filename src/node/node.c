@@ -65,6 +65,21 @@ struct node {
 	bool sig_cancel_in_flight;
 	uint8_t sig_buf[16];
 	bool stopping;
+	/* The periodic tick (controller sessions, broker heartbeats). */
+	struct io_op tick_op;
+	struct io_op tick_cancel_op;
+	bool tick_in_flight;
+	bool tick_cancel_in_flight;
+	/* Start-up: broker listeners open once the broker is unfenced (Kafka's BrokerServer). */
+	bool broker_listening;
+	bool started_logged;
+	int64_t next_wait_log_ms;
+	/* SIGTERM on a broker: controlled shutdown first (leaderships move away). */
+	bool controlled_shutdown;
+	int64_t controlled_shutdown_deadline_ms;
+	size_t listen_order[NODE_MAX_LISTENERS]; /* config index of net listener i */
+	size_t listen_count;
+	char controller_addr[300]; /* own controller listener, "host:port" ("" = none) */
 	char log_ctx[32];
 };
 
@@ -89,6 +104,29 @@ static void node_begin_stop(struct node *n)
 	brk_stop(n->brk);
 }
 
+static void sig_arm(struct node *n);
+
+/* A stop request (signal): a registered broker first hands its leaderships over (controlled
+ * shutdown, kraft.md §5.3); a second signal, the deadline or a node without a broker role
+ * stops at once. */
+static void node_request_stop(struct node *n)
+{
+	bool broker = (n->config->roles & NODE_ROLE_BROKER) != 0;
+	if (n->controlled_shutdown || !broker || !n->broker_listening) {
+		node_begin_stop(n);
+		return;
+	}
+	n->controlled_shutdown = true;
+	int64_t wait = SL_MAX((int64_t)n->config->broker_session_timeout_ms, (int64_t)10000);
+	n->controlled_shutdown_deadline_ms = sl_mono_ms() + wait;
+	brk_lifecycle_shutdown(n->brk);
+	SL_INFO(n->log_ctx,
+	        "controlled shutdown: waiting up to %" PRId64 " ms for the controller to move "
+	        "this broker's leaderships",
+	        wait);
+	sig_arm(n); /* a second signal stops at once */
+}
+
 static void sig_done(struct io_op *op, void *ctx)
 {
 	struct node *n = ctx;
@@ -103,6 +141,8 @@ static void sig_done(struct io_op *op, void *ctx)
 		        signo == SIGINT    ? "SIGINT"
 		        : signo == SIGTERM ? "SIGTERM"
 		                           : "a signal");
+		node_request_stop(n);
+		return;
 	}
 	node_begin_stop(n);
 }
@@ -227,15 +267,15 @@ static enum sl_err node_open_controller(struct node *n, char *err, size_t err_le
 	const struct node_config *c = n->config;
 	if (!(c->roles & NODE_ROLE_CONTROLLER))
 		return SL_OK;
-	int32_t self = c->node_id;
 	struct ctl_opts co = {
 	        .log = n->raft,
 	        .image = n->meta.img,
 	        .env = {.num_partitions = c->num_partitions,
 	                .default_replication_factor = c->default_replication_factor,
-	                .broker_ids = &self,
-	                .broker_count = (c->roles & NODE_ROLE_BROKER) ? 1 : 0,
 	                .metadata_version = meta_image_metadata_version(n->meta.img)},
+	        .cluster_id = n->dirs.cluster_id,
+	        .session_timeout_ms = c->broker_session_timeout_ms,
+	        .node_id = c->node_id,
 	};
 	enum sl_err e = ctl_create(&co, &n->ctl);
 	if (e != SL_OK)
@@ -259,9 +299,9 @@ static enum sl_err node_open_broker(struct node *n, char *err, size_t err_len)
 	        .cluster_id = n->dirs.cluster_id,
 	        .advertised_host = adv != NULL ? adv->host : "",
 	        .advertised_port = adv != NULL ? adv->port : 0,
-	        .loop = broker ? n->loop : NULL,
+	        .loop = n->loop,
 	        .logs = n->logs,
-	        .ctl = broker ? n->ctl : NULL,
+	        .ctl = n->ctl,
 	        .raft = n->raft,
 	        .log_dirs = n->logs != NULL ? n->log_dir_ptrs : NULL,
 	        .log_dir_count = n->logs != NULL ? c->log_dir_count : 0,
@@ -274,6 +314,8 @@ static enum sl_err node_open_broker(struct node *n, char *err, size_t err_len)
 	                c->max_incremental_fetch_session_cache_slots,
 	        .configs = n->configs,
 	        .config_count = n->config_count,
+	        .controller_fallback_addr = n->controller_addr,
+	        .controller_request_timeout_ms = c->quorum_request_timeout_ms,
 	};
 	e = brk_create(&bo, &n->brk);
 	if (e != SL_OK) {
@@ -320,6 +362,29 @@ static enum sl_err node_listen_one(struct node *n, const struct node_listener *l
 	}
 }
 
+/* Listens on the controller listeners (controllers = true) or on the others. */
+static enum sl_err node_listen_some(struct node *n, bool controllers, char *err, size_t err_len)
+{
+	const struct node_config *c = n->config;
+	for (size_t i = 0; i < c->listener_count; i++) {
+		if (c->listeners[i].is_controller != controllers)
+			continue;
+		enum sl_err e = node_listen_one(n, &c->listeners[i], err, err_len);
+		if (e != SL_OK)
+			return e;
+		if (controllers && n->controller_addr[0] == '\0') {
+			const char *a = net_server_listener_addr(n->net, n->listen_count);
+			if (strncmp(a, "0.0.0.0:", 8) == 0)
+				snprintf(n->controller_addr, sizeof(n->controller_addr),
+				         "127.0.0.1:%s", a + 8);
+			else
+				snprintf(n->controller_addr, sizeof(n->controller_addr), "%s", a);
+		}
+		n->listen_order[n->listen_count++] = i;
+	}
+	return SL_OK;
+}
+
 static enum sl_err node_listen(struct node *n, char *err, size_t err_len)
 {
 	const struct node_config *c = n->config;
@@ -338,12 +403,38 @@ static enum sl_err node_listen(struct node *n, char *err, size_t err_len)
 		snprintf(err, err_len, "cannot create the network server: %s", sl_err_msg(e));
 		return e;
 	}
-	for (size_t i = 0; i < c->listener_count; i++) {
-		e = node_listen_one(n, &c->listeners[i], err, err_len);
-		if (e != SL_OK)
-			return e;
+	/* The controller listeners first: in a combined node this broker registers through
+	 * them. The broker listeners open once the broker is unfenced (node_loop). */
+	return node_listen_some(n, true, err, err_len);
+}
+
+/* The broker's registration and heartbeats (kraft.md §5), as the advertised listeners. */
+static enum sl_err node_start_lifecycle(struct node *n, char *err, size_t err_len)
+{
+	const struct node_config *c = n->config;
+	if (!(c->roles & NODE_ROLE_BROKER))
+		return SL_OK;
+	struct brk_listener_ad ads[NODE_MAX_LISTENERS];
+	size_t k = 0;
+	for (size_t i = 0; i < c->advertised_count && k < 16; i++) {
+		const struct node_listener *l = &c->advertised[i];
+		if (l->is_controller)
+			continue;
+		ads[k++] = (struct brk_listener_ad){.name = l->name,
+		                                    .host = l->host[0] ? l->host : "localhost",
+		                                    .port = l->port,
+		                                    .security_protocol = (int16_t)l->protocol};
 	}
-	return SL_OK;
+	struct brk_lifecycle_opts lo = {
+	        .listeners = ads,
+	        .listener_count = k,
+	        .rack = c->rack[0] ? c->rack : NULL,
+	        .heartbeat_interval_ms = c->broker_heartbeat_interval_ms,
+	};
+	enum sl_err e = brk_lifecycle_start(n->brk, &lo);
+	if (e != SL_OK)
+		snprintf(err, err_len, "cannot start the broker lifecycle: %s", sl_err_msg(e));
+	return e;
 }
 
 static enum sl_err node_wire(struct node *n, char *err, size_t err_len)
@@ -355,6 +446,8 @@ static enum sl_err node_wire(struct node *n, char *err, size_t err_len)
 		e = node_open_broker(n, err, err_len);
 	if (e == SL_OK)
 		e = node_listen(n, err, err_len);
+	if (e == SL_OK)
+		e = node_start_lifecycle(n, err, err_len);
 	return e;
 }
 
@@ -374,9 +467,9 @@ static void log_started(struct node *n)
 	const struct node_config *c = n->config;
 	char listeners[1024] = "";
 	size_t used = 0;
-	for (size_t i = 0; i < c->listener_count && used < sizeof(listeners); i++) {
+	for (size_t i = 0; i < n->listen_count && used < sizeof(listeners); i++) {
 		int w = snprintf(listeners + used, sizeof(listeners) - used, "%s%s://%s",
-		                 i ? "," : "", c->listeners[i].name,
+		                 i ? "," : "", c->listeners[n->listen_order[i]].name,
 		                 net_server_listener_addr(n->net, i));
 		used += w > 0 ? (size_t)w : 0;
 	}
@@ -396,29 +489,136 @@ static_assert(IO_BACKEND_AUTO == 0 && IO_BACKEND_URING == 1 && IO_BACKEND_SYNC =
 static_assert(NET_ZC_DEFAULT == 0 && NET_ZC_SPLICE == 1 && NET_ZC_SENDFILE == 2 && NET_ZC_COPY == 3,
               "sluice.net.zero.copy values in config.c");
 
+/* ---- the tick and the start-up / controlled-shutdown phases ------------------------------- */
+
+#define NODE_TICK_MS 25
+#define NODE_WAIT_LOG_MS 5000
+
+static void tick_arm(struct node *n);
+
+static void tick_done(struct io_op *op, void *ctx)
+{
+	struct node *n = ctx;
+	n->tick_in_flight = false;
+	if (op->err == SL_ECANCELED || n->stopping)
+		return;
+	int64_t now = sl_mono_ms();
+	if (n->ctl != NULL)
+		ctl_tick(n->ctl, now);
+	if (n->config->roles & NODE_ROLE_BROKER)
+		brk_lifecycle_tick(n->brk, now);
+	tick_arm(n);
+}
+
+static void tick_arm(struct node *n)
+{
+	memset(&n->tick_op, 0, sizeof(n->tick_op));
+	n->tick_in_flight = true;
+	io_timeout(n->loop, &n->tick_op, NODE_TICK_MS, tick_done, n);
+}
+
+static void tick_cancel_done(struct io_op *op, void *ctx)
+{
+	(void)op;
+	struct node *n = ctx;
+	n->tick_cancel_in_flight = false;
+}
+
+static void log_started(struct node *n);
+
+/* Start-up: the broker listeners open once the controller has unfenced this broker. false
+ * when the first registration did not succeed in time (err set). */
+static bool node_open_broker_listeners(struct node *n, int64_t started_ms, char *err,
+                                       size_t err_len)
+{
+	const struct node_config *c = n->config;
+	int64_t now = sl_mono_ms();
+	if (c->roles & NODE_ROLE_BROKER) {
+		enum brk_state st = brk_lifecycle_state(n->brk);
+		if (st != BRK_STATE_RUNNING) {
+			if (now - started_ms > c->initial_broker_registration_timeout_ms &&
+			    st == BRK_STATE_STARTING) {
+				snprintf(err, err_len,
+				         "the broker did not register with the controller quorum "
+				         "within initial.broker.registration.timeout.ms (%" PRId64
+				         " ms)",
+				         c->initial_broker_registration_timeout_ms);
+				return false;
+			}
+			if (now >= n->next_wait_log_ms) {
+				if (n->next_wait_log_ms > 0)
+					SL_INFO(n->log_ctx,
+					        "waiting for the controller to register and "
+					        "unfence "
+					        "this broker (state %d, metadata offset %" PRId64
+					        ")",
+					        (int)st, raft_end_offset(n->raft));
+				n->next_wait_log_ms = now + NODE_WAIT_LOG_MS;
+			}
+			return true;
+		}
+		enum sl_err e = node_listen_some(n, false, err, err_len);
+		if (e != SL_OK)
+			return false;
+	}
+	n->broker_listening = true;
+	log_started(n);
+	return true;
+}
+
 /* True once nothing the node must wait for is in flight. */
 static bool node_drained(const struct node *n)
 {
 	return net_server_stopped(n->net) && !brk_busy(n->brk) && !raft_busy(n->raft);
 }
 
-/* Runs the loop until a stop (signal or metadata failure) has drained every request. */
-static void node_loop(struct node *n)
+/* Cancels the signal read and the tick; true once neither is in flight. */
+static bool node_ops_idle(struct node *n)
 {
+	if (n->sig_in_flight && !n->sig_cancel_in_flight) {
+		n->sig_cancel_in_flight = true;
+		io_cancel(n->loop, &n->sig_cancel_op, &n->sig_op, sig_cancel_done, n);
+	}
+	if (n->tick_in_flight && !n->tick_cancel_in_flight) {
+		n->tick_cancel_in_flight = true;
+		io_cancel(n->loop, &n->tick_cancel_op, &n->tick_op, tick_cancel_done, n);
+	}
+	return !n->sig_in_flight && !n->sig_cancel_in_flight && !n->tick_in_flight &&
+	       !n->tick_cancel_in_flight;
+}
+
+/* Runs the loop until a stop (signal or metadata failure) has drained every request. A
+ * broker that never got unfenced within initial.broker.registration.timeout.ms fails with
+ * SL_ETIMEDOUT (err set). */
+static enum sl_err node_loop(struct node *n, char *err, size_t err_len)
+{
+	enum sl_err result = SL_OK;
+	int64_t started_ms = sl_mono_ms();
 	for (;;) {
 		if (!n->stopping && n->meta.failed)
 			node_begin_stop(n);
-		if (n->stopping && node_drained(n)) {
-			if (!n->sig_in_flight && !n->sig_cancel_in_flight)
-				break;
-			if (n->sig_in_flight && !n->sig_cancel_in_flight) {
-				n->sig_cancel_in_flight = true;
-				io_cancel(n->loop, &n->sig_cancel_op, &n->sig_op, sig_cancel_done,
-				          n);
+		if (!n->stopping && !n->broker_listening &&
+		    !node_open_broker_listeners(n, started_ms, err, err_len)) {
+			SL_ERROR(n->log_ctx, "%s", err);
+			result = SL_ETIMEDOUT;
+			node_begin_stop(n);
+		}
+		if (n->controlled_shutdown && !n->stopping) {
+			bool done = brk_lifecycle_state(n->brk) == BRK_STATE_SHUTTING_DOWN;
+			if (done || sl_mono_ms() >= n->controlled_shutdown_deadline_ms) {
+				if (done)
+					SL_INFO(n->log_ctx, "controlled shutdown complete");
+				else
+					SL_WARN(n->log_ctx, "controlled shutdown timed out; "
+					                    "stopping anyway");
+				node_begin_stop(n);
 			}
 		}
+		if (n->stopping && node_drained(n) && node_ops_idle(n))
+			break;
 		io_loop_run_once(n->loop, -1);
 	}
+	return result;
 }
 
 /* Closes the partition logs clean (retrying while an append is still in flight), else not. */
@@ -461,10 +661,7 @@ static void node_teardown(struct node *n)
 		node_meta_fini(&n->meta);
 	free(n->configs);
 	if (n->loop != NULL) {
-		if (n->sig_in_flight && !n->sig_cancel_in_flight) {
-			n->sig_cancel_in_flight = true;
-			io_cancel(n->loop, &n->sig_cancel_op, &n->sig_op, sig_cancel_done, n);
-		}
+		(void)node_ops_idle(n);
 		while (io_loop_pending(n->loop) > 0)
 			io_loop_run_once(n->loop, -1);
 		io_loop_destroy(n->loop);
@@ -494,10 +691,10 @@ enum sl_err node_run(const struct node_config *c, char *err, size_t err_len)
 		return e;
 	}
 	sig_arm(&n);
+	tick_arm(&n);
 	log_metadata(&n);
-	log_started(&n);
-	node_loop(&n);
+	e = node_loop(&n, err, err_len);
 	node_teardown(&n);
 	SL_INFO(n.log_ctx, "stopped");
-	return SL_OK;
+	return e;
 }

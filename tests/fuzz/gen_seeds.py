@@ -137,6 +137,28 @@ req.update({
     "describe_log_dirs_v1": hdr(35, 1, 34, "c", False) + i32(1) + s16("t") + i32(2, 0, 1),
     "describe_log_dirs_v4_all": hdr(35, 4, 35, "c", True) + carr(None) + TAG0,
 })
+# Issue 6: broker lifecycle and forwarding (KIP-631, KIP-590, KIP-919), all flexible from v0.
+LISTENER = cstr("PLAINTEXT") + cstr("localhost") + struct.pack(">Hh", 9092, 0) + TAG0
+MV_FEATURE = cstr("metadata.version") + i16(1) + i16(21) + TAG0
+req.update({
+    "envelope_v0": hdr(58, 0, 36, "b1", True) + cbytes(hdr(18, 3, 1, "c", True) + cstr("x") +
+    cstr("1") + TAG0) + cbytes(b"\x00\x05alice") + cbytes(bytes([127, 0, 0, 1])) + TAG0,
+    "envelope_v0_null_principal": hdr(58, 0, 37, "b1", True) + cbytes(b"\x00") + b"\x00" +
+    cbytes(bytes(16)) + TAG0,
+    "broker_registration_v0": hdr(62, 0, 38, "b1", True) + i32(1) + cstr("cid") + UUID +
+    carr(1) + LISTENER + carr(1) + MV_FEATURE + cstr("r1") + TAG0,
+    "broker_registration_v3": hdr(62, 3, 39, "b1", True) + i32(1) + cstr("cid") + UUID +
+    carr(1) + LISTENER + carr(1) + MV_FEATURE + cstr(None) + i8(0) + carr(1) + UUID + i64(-1) +
+    TAG0,
+    "broker_heartbeat_v0": hdr(63, 0, 40, "b1", True) + i32(1) + i64(5) + i64(100) + i8(1) +
+    i8(0) + TAG0,
+    "broker_heartbeat_v1_offline_dirs": hdr(63, 1, 41, "b1", True) + i32(1) + i64(5) +
+    i64(100) + i8(0) + i8(1) + b"\x01\x00\x11" + carr(1) + UUID,
+    "unregister_broker_v0": hdr(64, 0, 42, "admin", True) + i32(2) + TAG0,
+    "controller_registration_v0": hdr(70, 0, 43, "c3000", True) + i32(3000) + UUID + i8(0) +
+    carr(1) + cstr("CONTROLLER") + cstr("localhost") + struct.pack(">Hh", 9093, 0) + TAG0 +
+    carr(1) + MV_FEATURE + TAG0,
+})
 for name, data in req.items():
     write("request", name, data)
 
@@ -157,6 +179,9 @@ rec = {
     b"\x02" + cstr("PLAINTEXT") + cstr("localhost") + struct.pack(">Hh", 9092, 0) + b"\x00" +
     b"\x02" + cstr("metadata.version") + struct.pack(">hh", 1, 21) + b"\x00" + cstr(None) +
     b"\x01\x00" + b"\x01\x00\x11\x02" + UUID,
+    "register_controller": frame(27, 0) + struct.pack(">i", 3000) + UUID + b"\x01" + b"\x02" +
+    cstr("CONTROLLER") + cstr("localhost") + struct.pack(">Hh", 9093, 0) + b"\x00" + b"\x02" +
+    cstr("kraft.version") + struct.pack(">hh", 0, 1) + b"\x00" + b"\x00",
 }
 for name, data in rec.items():
     write("metadata_record", name, data)

@@ -88,10 +88,15 @@ class Node:
     """One sluice node in its own temp dir: config, format, start, stop, logs."""
 
     def __init__(self, name="node", node_id=1, roles="broker,controller", port=None,
-                 extra=None):
+                 extra=None, host=None, prefix=None):
+        """host: listen on (and advertise, and probe) this address instead of every address /
+        localhost; prefix: argv put before the sluice command on start (e.g. `ip netns exec
+        NS`, see netns.py)."""
         self.tmp = tempfile.mkdtemp(prefix="sluice-it-%s-" % name)
         self.node_id = node_id
         self.roles = roles
+        self.host = host
+        self.prefix = list(prefix or [])
         self.port = port or free_port(also_free_offset=1)
         self.controller_port = self.port + 1
         self.logs_dir = os.path.join(self.tmp, "logs")
@@ -102,24 +107,26 @@ class Node:
         self.write_config(extra or {})
 
     def write_config(self, extra):
+        bind = self.host or ""
+        adv = self.host or "localhost"
         props = {
             "process.roles": self.roles,
             "node.id": str(self.node_id),
             "controller.listener.names": "CONTROLLER",
             "listener.security.protocol.map": "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT",
-            "controller.quorum.voters": "%d@localhost:%d" % (self.node_id, self.controller_port),
+            "controller.quorum.voters": "%d@%s:%d" % (self.node_id, adv, self.controller_port),
             "log.dirs": self.logs_dir,
         }
         if "broker" in self.roles:
-            props["listeners"] = "PLAINTEXT://:%d,CONTROLLER://:%d" % (
-                self.port, self.controller_port)
-            props["advertised.listeners"] = "PLAINTEXT://localhost:%d" % self.port
+            props["listeners"] = "PLAINTEXT://%s:%d,CONTROLLER://%s:%d" % (
+                bind, self.port, bind, self.controller_port)
+            props["advertised.listeners"] = "PLAINTEXT://%s:%d" % (adv, self.port)
         else:
-            props["listeners"] = "CONTROLLER://:%d" % self.controller_port
+            props["listeners"] = "CONTROLLER://%s:%d" % (bind, self.controller_port)
         if self.roles == "broker":
-            props["listeners"] = "PLAINTEXT://:%d" % self.port
-            props["controller.quorum.voters"] = "%d@localhost:%d" % (
-                self.node_id + 1000, self.controller_port)
+            props["listeners"] = "PLAINTEXT://%s:%d" % (bind, self.port)
+            props["controller.quorum.voters"] = "%d@%s:%d" % (
+                self.node_id + 1000, adv, self.controller_port)
         props.update(extra)
         with open(self.config, "w") as f:
             for k, v in props.items():
@@ -131,7 +138,7 @@ class Node:
         check(rc == 0, "storage format failed (%d): %s%s" % (rc, out, err))
 
     def start(self, overrides=(), backend=None, wait=True, args=None):
-        cmd = [SLUICE_BIN] + (args or ["server", "start", "-c", self.config])
+        cmd = self.prefix + [SLUICE_BIN] + (args or ["server", "start", "-c", self.config])
         if backend:
             overrides = list(overrides) + ["sluice.io.backend=" + backend]
         for o in overrides:
@@ -150,7 +157,7 @@ class Node:
                 raise TestFailure("sluice exited with %d before listening:\n%s" %
                                   (self.proc.returncode, self.logs()))
             try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+                socket.create_connection((self.host or "127.0.0.1", port), timeout=0.5).close()
                 return True
             except OSError:
                 return False

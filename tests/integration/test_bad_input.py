@@ -181,7 +181,11 @@ def make_test(backend):
         node = h.Node(name="bad-" + backend)
         try:
             node.format()
-            node.start(overrides=["connections.max.idle.ms=%d" % IDLE_MS], backend=backend)
+            # The broker's own heartbeat connection to its controller listener must not
+            # sit idle long enough to be closed too: heartbeat well inside IDLE_MS.
+            node.start(overrides=["connections.max.idle.ms=%d" % IDLE_MS,
+                                  "broker.heartbeat.interval.ms=%d" % (IDLE_MS // 3)],
+                       backend=backend)
             node.wait_log("io.backend=" + backend)
             cases(node)
             rc = node.stop(signal.SIGTERM)

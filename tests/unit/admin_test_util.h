@@ -98,6 +98,41 @@ static void at_rmtree(const char *dir)
 	ck_assert_int_eq(system(cmd), 0);
 }
 
+/* The starting image: this broker registered and unfenced at broker.example:19092 (listener
+ * PLAINTEXT, no rack), as after its registration; Metadata lists registered brokers only. */
+static struct meta_image *at_registered_image(void)
+{
+	struct meta_image *empty = meta_image_create_empty();
+	ck_assert_ptr_nonnull(empty);
+	struct meta_delta *d = NULL;
+	ck_assert_int_eq(meta_delta_create(empty, &d), SL_OK);
+	meta_image_unref(empty);
+	struct meta_register_broker_record_broker_endpoint ep;
+	meta_register_broker_record_broker_endpoint_init(&ep);
+	ep.name = wire_str_c("PLAINTEXT");
+	ep.host = wire_str_c("broker.example");
+	ep.port = 19092;
+	struct meta_register_broker_record r;
+	meta_register_broker_record_init(&r);
+	r.broker_id = AT_NODE_ID;
+	r.broker_epoch = 1;
+	r.end_points_count = 1;
+	r.end_points = &ep;
+	r.rack = wire_str_c(NULL);
+	r.fenced = false;
+	struct sl_buf b;
+	sl_buf_init(&b, 1 << 12);
+	meta_frame_put(&b, META_REC_REGISTER_BROKER, 1);
+	meta_register_broker_record_encode(&b, 1, &r);
+	ck_assert_int_eq(sl_buf_err(&b), SL_OK);
+	char err[256] = "";
+	ck_assert_msg(meta_delta_apply(d, b.data, b.len, err, sizeof(err)) == SL_OK, "%s", err);
+	sl_buf_free(&b);
+	struct meta_image *img = meta_delta_publish(d, -1);
+	ck_assert_ptr_nonnull(img);
+	return img;
+}
+
 /* bootstrap.checkpoint as `sluice storage format` writes it, reduced to what the decisions
  * need: one data batch with the metadata.version FeatureLevelRecord (3.9-IV0). */
 static void at_write_bootstrap(const char *dir)
@@ -135,8 +170,7 @@ static void at_setup_opts(const struct at_opts *o)
 	snprintf(A.dir, sizeof(A.dir), "/tmp/sl_admin_test_XXXXXX");
 	ck_assert_ptr_nonnull(mkdtemp(A.dir));
 	at_write_bootstrap(A.dir);
-	A.image = meta_image_create_empty();
-	ck_assert_ptr_nonnull(A.image);
+	A.image = at_registered_image();
 	struct raft_opts ro = {.loop = A.loop,
 	                       .metadata_dir = A.dir,
 	                       .node_id = AT_NODE_ID,
@@ -144,14 +178,11 @@ static void at_setup_opts(const struct at_opts *o)
 	                       .apply_ctx = NULL};
 	enum sl_err e = raft_open(&ro, &A.raft, err, sizeof(err));
 	ck_assert_msg(e == SL_OK, "raft_open: %s %s", sl_err_name(e), err);
-	static const int32_t brokers[1] = {AT_NODE_ID};
 	if (!o->no_controller) {
 		struct ctl_opts co = {.log = A.raft,
 		                      .image = A.image,
 		                      .env = {.num_partitions = 1,
 		                              .default_replication_factor = 1,
-		                              .broker_ids = brokers,
-		                              .broker_count = 1,
 		                              .metadata_version = META_MV_3_9_IV0}};
 		ck_assert_int_eq(ctl_create(&co, &A.ctl), SL_OK);
 	}

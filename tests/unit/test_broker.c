@@ -1,12 +1,14 @@
 /*
  * test_broker.c: the broker's request layer through brk_handle(): the ApiVersions reply is
  * the API table, the KIP-511 reply bytes, ApiVersions v3+ validation, Metadata replies for
- * every version (no image: topics unknown; with an image: test_broker_admin.c), the admin
- * APIs' advertised ranges, and the requests that must close the connection.
+ * every version (an image holding only this broker's registration: topics unknown; with
+ * topics: test_broker_admin.c, several brokers: test_broker_cluster.c), the admin APIs'
+ * advertised ranges, and the requests that must close the connection.
  */
 #include "check_main.h"
 
 #include "broker.h"
+#include "metadata.h"
 #include "wire.h"
 
 #include <string.h>
@@ -24,6 +26,42 @@ struct tb {
 
 static struct tb B;
 
+/* Gives the broker an image in which it is registered and unfenced at broker.example:19092
+ * (Metadata lists registered brokers only). */
+static void register_self(void)
+{
+	struct meta_image *empty = meta_image_create_empty();
+	ck_assert_ptr_nonnull(empty);
+	struct meta_delta *d = NULL;
+	ck_assert_int_eq(meta_delta_create(empty, &d), SL_OK);
+	meta_image_unref(empty);
+	struct meta_register_broker_record_broker_endpoint ep;
+	meta_register_broker_record_broker_endpoint_init(&ep);
+	ep.name = wire_str_c("PLAINTEXT");
+	ep.host = wire_str_c("broker.example");
+	ep.port = 19092;
+	struct meta_register_broker_record r;
+	meta_register_broker_record_init(&r);
+	r.broker_id = NODE_ID;
+	r.broker_epoch = 1;
+	r.end_points_count = 1;
+	r.end_points = &ep;
+	r.rack = wire_str_c(NULL);
+	r.fenced = false;
+	struct sl_buf b;
+	sl_buf_init(&b, 1 << 16);
+	meta_frame_put(&b, META_REC_REGISTER_BROKER, 1);
+	meta_register_broker_record_encode(&b, 1, &r);
+	ck_assert_int_eq(sl_buf_err(&b), SL_OK);
+	char err[256];
+	ck_assert_msg(meta_delta_apply(d, b.data, b.len, err, sizeof(err)) == SL_OK, "%s", err);
+	sl_buf_free(&b);
+	struct meta_image *img = meta_delta_publish(d, 1);
+	ck_assert_ptr_nonnull(img);
+	brk_set_image(B.brk, img);
+	meta_image_unref(img);
+}
+
 static void setup(void)
 {
 	struct brk_opts o = {.node_id = NODE_ID,
@@ -31,6 +69,7 @@ static void setup(void)
 	                     .advertised_host = "broker.example",
 	                     .advertised_port = 19092};
 	ck_assert_int_eq(brk_create(&o, &B.brk), SL_OK);
+	register_self();
 	sl_arena_init(&B.arena, 4096, 1 << 24);
 	sl_buf_init(&B.req, 1 << 20);
 	sl_buf_init(&B.resp, 1 << 20);
@@ -132,7 +171,7 @@ START_TEST(api_versions_controller_listener)
 	ck_assert_int_eq(wire_api_versions_response_decode(&r, 3, &resp), SL_OK);
 	/* The Raft RPCs and ApiVersions, in table order: Fetch (of __cluster_metadata),
 	 * ApiVersions, Vote, BeginQuorumEpoch, EndQuorumEpoch, DescribeQuorum, FetchSnapshot. */
-	static const int16_t want[] = {1, 18, 52, 53, 54, 55, 59};
+	static const int16_t want[] = {1, 18, 52, 53, 54, 55, 58, 59, 62, 63, 70};
 	ck_assert_int_eq(resp.api_keys_count, (int)SL_ARRAY_LEN(want));
 	for (size_t i = 0; i < SL_ARRAY_LEN(want); i++)
 		ck_assert_int_eq(resp.api_keys[i].api_key, want[i]);

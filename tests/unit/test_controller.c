@@ -42,19 +42,32 @@ static void write_bootstrap(const char *dir)
 	r.feature_level = META_MV_3_9_IV0;
 	meta_frame_put(&v, META_REC_FEATURE_LEVEL, 0);
 	meta_feature_level_record_encode(&v, 0, &r);
+	/* this node registered and unfenced, so placement has a broker */
+	struct sl_buf v2;
+	sl_buf_init(&v2, 1024);
+	struct meta_register_broker_record rb;
+	meta_register_broker_record_init(&rb);
+	rb.broker_id = NODE_ID;
+	rb.broker_epoch = 1;
+	rb.fenced = false;
+	meta_frame_put(&v2, META_REC_REGISTER_BROKER, 1);
+	meta_register_broker_record_encode(&v2, 1, &rb);
 	ck_assert_int_eq(sl_buf_err(&v), SL_OK);
-	struct stor_record_in rec = {.value = v.data, .value_len = (int32_t)v.len};
+	ck_assert_int_eq(sl_buf_err(&v2), SL_OK);
+	struct stor_record_in rec[2] = {{.value = v.data, .value_len = (int32_t)v.len},
+	                                {.value = v2.data, .value_len = (int32_t)v2.len}};
 	struct stor_batch_params p;
 	stor_batch_params_init(&p, 1000);
 	struct sl_buf b;
 	sl_buf_init(&b, 1 << 16);
-	ck_assert_int_eq(stor_batch_build(&b, &p, &rec, 1), SL_OK);
+	ck_assert_int_eq(stor_batch_build(&b, &p, rec, 2), SL_OK);
 	char path[128], err[256];
 	snprintf(path, sizeof(path), "%s/%s", dir, STOR_BOOTSTRAP_CHECKPOINT_NAME);
 	ck_assert_msg(stor_checkpoint_write(path, b.data, b.len, err, sizeof(err)) == SL_OK, "%s",
 	              err);
 	sl_buf_free(&b);
 	sl_buf_free(&v);
+	sl_buf_free(&v2);
 }
 
 static void fx_start(struct fx *f)
@@ -67,14 +80,10 @@ static void fx_start(struct fx *f)
 	                      .apply_ctx = &f->meta};
 	char err[512] = "";
 	ck_assert_msg(raft_open(&o, &f->raft, err, sizeof(err)) == SL_OK, "%s", err);
-	static const int32_t brokers[] = {NODE_ID};
 	struct ctl_opts co = {
 	        .log = f->raft,
 	        .image = f->meta.img,
-	        .env = {.num_partitions = 2,
-	                .default_replication_factor = 1,
-	                .broker_ids = brokers,
-	                .broker_count = 1},
+	        .env = {.num_partitions = 2, .default_replication_factor = 1},
 	};
 	ck_assert_int_eq(ctl_create(&co, &f->ctl), SL_OK);
 	f->meta.ctl = f->ctl;
@@ -170,8 +179,9 @@ START_TEST(test_view_sees_inflight_and_commit_before_done)
 {
 	struct fx f;
 	fx_init(&f);
-	ck_assert_int_eq(meta_image_offset(f.meta.img),
-	                 1); /* the bootstrap batch (0: LeaderChange) */
+	/* the bootstrap batch (0: LeaderChange; 1: metadata.version, 2: RegisterBroker) */
+	ck_assert_int_eq(meta_image_offset(f.meta.img), 2);
+	ck_assert_ptr_nonnull(meta_image_broker(f.meta.img, NODE_ID));
 	ck_assert_int_eq(meta_image_metadata_version(f.meta.img), META_MV_3_9_IV0);
 	ck_assert_ptr_eq(ctl_view(f.ctl), f.meta.img);
 	ck_assert_int_eq(ctl_env(f.ctl)->metadata_version, META_MV_3_9_IV0);

@@ -16,7 +16,6 @@ static struct sl_arena arena;
 static struct meta_records out;
 static struct meta_ctl_result res;
 static struct meta_image *img;
-static const int32_t brokers3[] = {1, 2, 3};
 static struct meta_ctl_env env;
 
 static struct sl_uuid uid(uint8_t seed)
@@ -28,16 +27,62 @@ static struct sl_uuid uid(uint8_t seed)
 	return u;
 }
 
+/* Applies one record to img as the next image. */
+static void apply_one(int16_t key, int16_t version, const void *rec)
+{
+	struct sl_buf b;
+	struct meta_delta *d;
+	char err[256];
+
+	sl_buf_init(&b, 1 << 16);
+	meta_frame_put(&b, key, version);
+	meta_record_encode_any(&b, key, version, rec);
+	ck_assert_int_eq(sl_buf_err(&b), SL_OK);
+	ck_assert_int_eq(meta_delta_create(img, &d), SL_OK);
+	ck_assert_msg(meta_delta_apply(d, b.data, b.len, err, sizeof(err)) == SL_OK, "%s", err);
+	struct meta_image *next = meta_delta_publish(d, meta_image_offset(img) + 1);
+
+	meta_image_unref(img);
+	img = next;
+	sl_buf_free(&b);
+}
+
+static void register_broker(int32_t id)
+{
+	struct meta_register_broker_record r;
+
+	meta_register_broker_record_init(&r);
+	r.broker_id = id;
+	r.broker_epoch = 100 + id;
+	r.incarnation_id = uid((uint8_t)(200 + id));
+	r.fenced = false;
+	apply_one(META_REC_REGISTER_BROKER, 0, &r);
+}
+
+/* fenced: 1 fence, -1 unfence; shutdown 1 = in controlled shutdown. */
+static void change_broker(int32_t id, int8_t fenced, int8_t shutdown)
+{
+	struct meta_broker_registration_change_record r;
+
+	meta_broker_registration_change_record_init(&r);
+	r.broker_id = id;
+	r.broker_epoch = 100 + id;
+	r.fenced = fenced;
+	r.in_controlled_shutdown = shutdown;
+	apply_one(META_REC_BROKER_REGISTRATION_CHANGE, 1, &r);
+}
+
 static void setup(void)
 {
 	sl_arena_init(&arena, 4096, 64u << 20);
 	meta_records_init(&out, &arena);
 	img = meta_image_create_empty();
+	for (int32_t id = 1; id <= 3; id++)
+		register_broker(id);
 	env = (struct meta_ctl_env){.num_partitions = 1,
 	                            .default_replication_factor = 1,
-	                            .broker_ids = brokers3,
-	                            .broker_count = 3,
-	                            .metadata_version = 0};
+	                            .metadata_version = 0,
+	                            .random = 42};
 }
 
 static void teardown(void)
@@ -127,7 +172,8 @@ START_TEST(create_topic_round_trip)
 		const struct meta_partition *part = &t->partitions[p];
 
 		ck_assert_int_eq(part->replica_count, 3);
-		ck_assert_int_eq(part->isr_count, 3);
+		ck_assert_int_eq(part->isr_count, 1); /* no replication yet: ISR = [leader] */
+		ck_assert_int_eq(part->isr[0], part->leader);
 		ck_assert_int_eq(part->leader, part->replicas[0]);
 		ck_assert_int_eq(part->leader_epoch, 0);
 		ck_assert_int_eq(part->partition_epoch, 0);
@@ -204,12 +250,23 @@ START_TEST(create_topic_errors)
 	ck_assert_int_eq(create(&s, false), WIRE_ERR_INVALID_REPLICATION_FACTOR);
 	s = spec_of("n", 1, 4, 9);
 	ck_assert_int_eq(create(&s, true), WIRE_ERR_INVALID_REPLICATION_FACTOR);
-	ck_assert_msg(strstr(res.message, "only 3 broker(s)") != NULL, "%s", res.message);
+	ck_assert_str_eq(
+	        res.message,
+	        "Unable to replicate the partition 4 time(s): The target replication factor "
+	        "of 4 cannot be reached because only 3 broker(s) are registered.");
 	s = spec_of("n", 20000, 1, 9);
 	ck_assert_int_eq(create(&s, false), WIRE_ERR_POLICY_VIOLATION);
-	env.broker_count = 0;
+	change_broker(3, 0, 1); /* controlled shutdown: not usable */
+	s = spec_of("n", 1, 3, 9);
+	ck_assert_int_eq(create(&s, false), WIRE_ERR_INVALID_REPLICATION_FACTOR);
+	ck_assert_msg(strstr(res.message, "only 2 broker(s)") != NULL, "%s", res.message);
+	change_broker(1, 1, 0);
+	change_broker(2, 1, 0);
 	s = spec_of("n", 1, 1, 9);
 	ck_assert_int_eq(create(&s, false), WIRE_ERR_INVALID_REPLICATION_FACTOR);
+	ck_assert_str_eq(res.message,
+	                 "Unable to replicate the partition 1 time(s): All brokers are currently "
+	                 "fenced.");
 	ck_assert_uint_eq(meta_image_topic_count(img), 1);
 }
 END_TEST
@@ -253,7 +310,27 @@ START_TEST(manual_assignment)
 	ck_assert_int_eq(t->partition_count, 2);
 	ck_assert_int_eq(t->partitions[1].leader, 2);
 	ck_assert_int_eq(t->partitions[1].replicas[1], 3);
-	ck_assert_int_eq(t->partitions[0].isr_count, 2);
+	ck_assert_int_eq(t->partitions[0].isr_count, 1);
+	ck_assert_int_eq(t->partitions[0].isr[0], 1);
+	/* a fenced first replica does not lead: the first active one does */
+	change_broker(1, 1, 0);
+	s = spec_of("m2", -1, -1, 13);
+	s.assignments = bad;
+	s.assignment_count = 1;
+	bad[0] = (struct meta_replica_assignment){0, 2, r12};
+	ck_assert_int_eq(create(&s, false), WIRE_ERR_NONE);
+	commit();
+	t = meta_image_topic(img, "m2", 2);
+	ck_assert_int_eq(t->partitions[0].leader, 2);
+	ck_assert_int_eq(t->partitions[0].replicas[0], 1);
+	change_broker(2, 0, 1);
+	s = spec_of("m3", -1, -1, 14);
+	s.assignments = bad;
+	s.assignment_count = 1;
+	ck_assert_int_eq(create(&s, false), WIRE_ERR_INVALID_REPLICA_ASSIGNMENT);
+	ck_assert_str_eq(res.message,
+	                 "All brokers specified in the manual partition assignment for "
+	                 "partition 0 are fenced or in controlled shutdown.");
 }
 END_TEST
 
