@@ -422,6 +422,28 @@ enum sl_err raft_rpc_fetch_snapshot(struct raft *r, int16_t version, struct wire
 /* ---- DescribeQuorum ---------------------------------------------------------------------------
  */
 
+/* DescribeQuorum v2 `nodes` (KIP-853): every configured voter with one listener, its
+ * controller listener (the address this node sends Raft RPCs to). Brokers configured with
+ * controller.quorum.bootstrap.servers learn the voters' addresses from it. */
+static int32_t describe_nodes(const struct raft *r,
+                              struct wire_describe_quorum_response_node *nodes,
+                              struct wire_describe_quorum_response_listener *listeners)
+{
+	SL_ASSERT(r->voter_addr_count <= RAFT_VOTERS_MAX);
+	for (uint32_t i = 0; i < r->voter_addr_count; i++) {
+		const struct raft_voter *v = &r->voter_addrs[i];
+		wire_describe_quorum_response_listener_init(&listeners[i]);
+		listeners[i].name = cstr(r->listener_name);
+		listeners[i].host = cstr(v->host);
+		listeners[i].port = v->port;
+		wire_describe_quorum_response_node_init(&nodes[i]);
+		nodes[i].node_id = v->id;
+		nodes[i].listeners = &listeners[i];
+		nodes[i].listeners_count = 1;
+	}
+	return (int32_t)r->voter_addr_count;
+}
+
 enum sl_err raft_rpc_describe(struct raft *r, int16_t version, struct wire_reader *body,
                               struct sl_buf *out)
 {
@@ -477,6 +499,11 @@ enum sl_err raft_rpc_describe(struct raft *r, int16_t version, struct wire_reade
 	resp.error_code = top;
 	resp.topics = &rt;
 	resp.topics_count = top == WIRE_ERR_NONE ? 1 : 0;
+	struct wire_describe_quorum_response_node nodes[RAFT_VOTERS_MAX];
+	struct wire_describe_quorum_response_listener listeners[RAFT_VOTERS_MAX];
+	if (top == WIRE_ERR_NONE && p.error_code == WIRE_ERR_NONE)
+		resp.nodes_count = describe_nodes(r, nodes, listeners);
+	resp.nodes = nodes;
 	wire_describe_quorum_response_encode(out, version, &resp);
 	return SL_OK;
 }

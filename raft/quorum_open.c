@@ -372,12 +372,16 @@ static void set_config(struct raft *r, const struct raft_opts *o)
 	struct raft_core_config *c = &r->cfg;
 	memset(c, 0, sizeof(*c));
 	c->node_id = o->node_id;
+	snprintf(r->listener_name, sizeof(r->listener_name), "%.*s",
+	         (int)sizeof(o->listener_name) - 1,
+	         o->listener_name[0] != '\0' ? o->listener_name : "CONTROLLER");
 	if (o->voter_count == 0) {
 		c->voters[0] = o->node_id;
 		c->voter_count = 1;
 	}
 	for (uint32_t i = 0; i < o->voter_count && i < RAFT_VOTERS_MAX; i++) {
 		c->voters[c->voter_count++] = o->voters[i].id;
+		r->voter_addrs[r->voter_addr_count++] = o->voters[i];
 		bool self = o->voters[i].id == o->node_id;
 		char *addr = self ? r->self_addr : r->peers[r->peer_count].addr;
 		bool v6 = strchr(o->voters[i].host, ':') != NULL;

@@ -73,6 +73,9 @@ struct raft_opts {
 	const char *cluster_id; /* checked against Raft requests; NULL = not checked */
 	struct raft_voter voters[RAFT_VOTERS_MAX];
 	uint32_t voter_count;
+	/* The voters' listener name in DescribeQuorum v2 `nodes` (the first entry of
+	 * controller.listener.names); "" = "CONTROLLER". */
+	char listener_name[64];
 	int64_t election_timeout_ms;          /* 0 = 1000 */
 	int64_t fetch_timeout_ms;             /* 0 = 2000 */
 	int64_t election_backoff_max_ms;      /* 0 = 1000 */

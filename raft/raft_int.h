@@ -103,6 +103,11 @@ struct raft {
 	struct raft_peer peers[RAFT_VOTERS_MAX];
 	uint32_t peer_count;
 	char self_addr[300]; /* this node's address as a voter ("" when not one) */
+	/* Every configured voter (self too) with its host and port, as configured, for
+	 * DescribeQuorum v2 `nodes`; empty for the implicit single-voter quorum. */
+	struct raft_voter voter_addrs[RAFT_VOTERS_MAX];
+	uint32_t voter_addr_count;
+	char listener_name[64]; /* raft_opts.listener_name, "CONTROLLER" when not set */
 
 	int64_t applied;     /* offset after the last applied batch */
 	int64_t hw;          /* last high watermark seen in a ready (-1 unknown) */

@@ -26,6 +26,7 @@ struct brk {
 	struct brk_fetch_sessions *sessions;
 	struct brk_channel *channel;     /* connections to the controllers (channel.c) */
 	struct brk_lifecycle *lifecycle; /* lifecycle.c; NULL when not started */
+	struct brk_ctl_reg *ctl_reg;     /* ctl_register.c; NULL when not started */
 	unsigned pending;                /* requests answered later (brk_busy) */
 	bool stopping;
 };
@@ -41,7 +42,8 @@ struct net_peer *brk_channel_target(struct brk *b, int32_t *id_out);
 void brk_channel_failed(struct brk *b, int32_t id);
 /* True while a request to a controller is in flight. */
 bool brk_channel_busy(const struct brk *b);
-void brk_lifecycle_free(struct brk *b); /* lifecycle.c */
+void brk_lifecycle_free(struct brk *b);               /* lifecycle.c */
+void brk_controller_registration_free(struct brk *b); /* ctl_register.c */
 
 /* ---- the partition table (replica.c) ------------------------------------------------------
  * One entry per partition this broker hosts: node_id is in the partition's replicas in the
@@ -171,6 +173,11 @@ enum brk_outcome brk_handle_raft(struct brk_request *r);
  * which the handler then reports on every item), or the active controller runs in this node. */
 bool brk_should_forward(const struct brk_request *r);
 enum brk_outcome brk_forward(struct brk_request *r);
+/* Auto-creation on a broker without the active controller (Kafka's AutoTopicCreationManager):
+ * a CreateTopics for name is sent to the controller, fire and forget; the client's Metadata
+ * gets LEADER_NOT_AVAILABLE and retries. */
+void brk_forward_create_topic(struct brk *b, struct wire_str name, int32_t num_partitions,
+                              int16_t replication_factor);
 /* Envelope (58) on a controller listener. */
 enum brk_outcome brk_handle_envelope(struct brk_request *r);
 /* BrokerRegistration (62), BrokerHeartbeat (63), ControllerRegistration (70) on a controller

@@ -124,6 +124,13 @@ bool brk_lifecycle_fenced(const struct brk *b);
  * every leadership away (state SHUTTING_DOWN). At once SHUTTING_DOWN when never registered. */
 void brk_lifecycle_shutdown(struct brk *b);
 
+/* ControllerRegistration (KIP-919, ctl_register.c): a controller node announces its
+ * listeners (copied) to the active controller; the tick sends until img (the committed image)
+ * holds this incarnation. */
+enum sl_err brk_controller_registration_start(struct brk *b, const struct brk_listener_ad *ls,
+                                              size_t n) SL_MUST_USE;
+void brk_controller_registration_tick(struct brk *b, const struct meta_image *img, int64_t now_ms);
+
 /* What to do with a handled request. */
 enum brk_outcome {
 	BRK_RESPOND,     /* resp holds the response header and body */

@@ -58,6 +58,7 @@ void brk_destroy(struct brk *b)
 		return;
 	brk_channel_destroy(b); /* callbacks of requests in flight run now */
 	brk_lifecycle_free(b);
+	brk_controller_registration_free(b);
 	brk_fetch_sessions_destroy(b);
 	brk_partitions_destroy(b);
 	meta_image_unref(b->image);

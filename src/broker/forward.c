@@ -265,3 +265,60 @@ enum brk_outcome brk_handle_envelope(struct brk_request *r)
 		return brk_request_park(r);
 	return env_finish(st, o);
 }
+
+/* ---- auto-creation through the controller ----------------------------------------------- */
+
+#define FWD_CREATE_FRAME_MAX (64u << 10)
+
+static void fwd_create_answered(void *ctx, enum sl_err err, const void *resp, int16_t version)
+{
+	(void)version;
+	struct brk *b = ctx;
+	const struct wire_envelope_response *e = resp;
+	if (err != SL_OK)
+		SL_INFO("broker", "auto-creation request to the controller failed: %s",
+		        sl_err_msg(err));
+	else if (e->error_code != WIRE_ERR_NONE)
+		brk_channel_failed(b, -1);
+}
+
+void brk_forward_create_topic(struct brk *b, struct wire_str name, int32_t num_partitions,
+                              int16_t replication_factor)
+{
+	int32_t target;
+	struct net_peer *p = brk_channel_target(b, &target);
+	if (p == NULL || name.len <= 0)
+		return;
+	struct wire_create_topics_request_creatable_topic t;
+	wire_create_topics_request_creatable_topic_init(&t);
+	t.name = name;
+	t.num_partitions = num_partitions;
+	t.replication_factor = replication_factor;
+	struct wire_create_topics_request q;
+	wire_create_topics_request_init(&q);
+	q.topics = &t;
+	q.topics_count = 1;
+	q.timeout_ms = FWD_DEADLINE_MS;
+	struct wire_request_header h = {.api_key = 19,
+	                                .api_version = 7,
+	                                .correlation_id = 1,
+	                                .client_id = wire_str_c("sluice-auto-create")};
+	struct sl_buf frame;
+	sl_buf_init(&frame, FWD_CREATE_FRAME_MAX);
+	wire_request_header_encode(&frame, &h);
+	wire_create_topics_request_encode(&frame, 7, &q);
+	if (sl_buf_err(&frame) == SL_OK) {
+		struct wire_envelope_request env;
+		wire_envelope_request_init(&env);
+		env.request_data = (struct wire_bytes){frame.data, (int32_t)frame.len};
+		env.request_principal =
+		        (struct wire_bytes){fwd_principal, (int32_t)sizeof(fwd_principal)};
+		env.client_host_address =
+		        (struct wire_bytes){fwd_client_host, (int32_t)sizeof(fwd_client_host)};
+		enum sl_err e = net_peer_send(p, 58, 0, &env, fwd_create_answered, b);
+		if (e != SL_OK)
+			SL_INFO("broker", "auto-creation of %.*s not sent: %s", (int)name.len,
+			        name.ptr, sl_err_msg(e));
+	}
+	sl_buf_free(&frame);
+}

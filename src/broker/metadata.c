@@ -227,7 +227,20 @@ static void md_auto_create(struct md_state *st, const struct wire_metadata_reque
 {
 	struct brk_request *r = st->batch.r;
 	struct brk *b = r->brk;
+	if (brk_should_forward(r)) {
+		/* The active controller is elsewhere: ask it, answer "not yet" now. */
+		brk_forward_create_topic(
+		        b, want->name, b->opts.num_partitions > 0 ? b->opts.num_partitions : -1,
+		        b->opts.default_replication_factor > 0 ? b->opts.default_replication_factor
+		                                               : -1);
+		w->op.error_code = WIRE_ERR_LEADER_NOT_AVAILABLE;
+		return;
+	}
 	struct ctl *c = b->opts.ctl;
+	if (c == NULL) {
+		w->op.error_code = WIRE_ERR_LEADER_NOT_AVAILABLE;
+		return;
+	}
 	const struct meta_image *view = ctl_view(c);
 	if (meta_image_topic(view, want->name.ptr, (size_t)want->name.len) != NULL) {
 		/* Being created (proposed, not committed yet): the client retries. */
@@ -266,7 +279,8 @@ static bool auto_create_allowed(const struct brk_request *r, const struct wire_m
 {
 	const struct brk *b = r->brk;
 	bool asked = r->header.api_version < 4 || q->allow_auto_topic_creation;
-	return asked && b->opts.auto_create_topics_enable && b->opts.ctl != NULL;
+	return asked && b->opts.auto_create_topics_enable &&
+	       (b->opts.ctl != NULL || brk_should_forward(r));
 }
 
 enum brk_outcome brk_handle_metadata(struct brk_request *r)

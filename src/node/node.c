@@ -258,6 +258,18 @@ static enum sl_err node_open_logs(struct node *n, char *err, size_t err_len)
 		snprintf(v->host, sizeof(v->host), "%s", c->voters[i].host);
 		v->port = c->voters[i].port;
 	}
+	/* DescribeQuorum v2 `nodes` name the voters' listener; a broker-only node with only
+	 * controller.quorum.bootstrap.servers learns the voters from the quorum (KIP-853). */
+	if (c->controller_listener_name_count > 0)
+		snprintf(ro.listener_name, sizeof(ro.listener_name), "%.*s",
+		         (int)sizeof(ro.listener_name) - 1, c->controller_listener_names[0]);
+	if (!(c->roles & NODE_ROLE_CONTROLLER) && c->voter_count == 0 &&
+	    c->bootstrap_server_count > 0) {
+		e = node_discover_voters(n->loop, c, n->sig_fds[0], ro.voters, &ro.voter_count, err,
+		                         err_len);
+		if (e != SL_OK)
+			return e;
+	}
 	return raft_open(&ro, &n->raft, err, err_len);
 }
 
@@ -408,23 +420,41 @@ static enum sl_err node_listen(struct node *n, char *err, size_t err_len)
 	return node_listen_some(n, true, err, err_len);
 }
 
-/* The broker's registration and heartbeats (kraft.md §5), as the advertised listeners. */
-static enum sl_err node_start_lifecycle(struct node *n, char *err, size_t err_len)
+/* The advertised listeners of one kind (controller or broker), at most 16. */
+static size_t node_ads(const struct node_config *c, bool controller,
+                       struct brk_listener_ad ads[NODE_MAX_LISTENERS])
 {
-	const struct node_config *c = n->config;
-	if (!(c->roles & NODE_ROLE_BROKER))
-		return SL_OK;
-	struct brk_listener_ad ads[NODE_MAX_LISTENERS];
 	size_t k = 0;
 	for (size_t i = 0; i < c->advertised_count && k < 16; i++) {
 		const struct node_listener *l = &c->advertised[i];
-		if (l->is_controller)
+		if (l->is_controller != controller)
 			continue;
 		ads[k++] = (struct brk_listener_ad){.name = l->name,
 		                                    .host = l->host[0] ? l->host : "localhost",
 		                                    .port = l->port,
 		                                    .security_protocol = (int16_t)l->protocol};
 	}
+	return k;
+}
+
+/* The broker's registration and heartbeats (kraft.md §5), as the advertised listeners; a
+ * controller's registration (KIP-919). */
+static enum sl_err node_start_lifecycle(struct node *n, char *err, size_t err_len)
+{
+	const struct node_config *c = n->config;
+	struct brk_listener_ad ads[NODE_MAX_LISTENERS];
+	if (c->roles & NODE_ROLE_CONTROLLER) {
+		enum sl_err e =
+		        brk_controller_registration_start(n->brk, ads, node_ads(c, true, ads));
+		if (e != SL_OK) {
+			snprintf(err, err_len, "cannot start the controller registration: %s",
+			         sl_err_msg(e));
+			return e;
+		}
+	}
+	if (!(c->roles & NODE_ROLE_BROKER))
+		return SL_OK;
+	size_t k = node_ads(c, false, ads);
 	struct brk_lifecycle_opts lo = {
 	        .listeners = ads,
 	        .listener_count = k,
@@ -507,6 +537,8 @@ static void tick_done(struct io_op *op, void *ctx)
 		ctl_tick(n->ctl, now);
 	if (n->config->roles & NODE_ROLE_BROKER)
 		brk_lifecycle_tick(n->brk, now);
+	if (n->config->roles & NODE_ROLE_CONTROLLER)
+		brk_controller_registration_tick(n->brk, n->meta.img, now);
 	tick_arm(n);
 }
 

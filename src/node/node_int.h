@@ -57,6 +57,26 @@ void node_meta_counts(const struct meta_image *img, size_t *topics, size_t *part
 enum sl_err node_broker_configs(const struct node_config *c, struct brk_config_entry **out,
                                 size_t *count) SL_MUST_USE;
 
+/* A broker-only node with controller.quorum.bootstrap.servers and no controller.quorum.voters:
+ * asks the bootstrap servers in turn (DescribeQuorum v2, __cluster_metadata-0) until a leader
+ * answers, and returns its current voters with their controller listeners (the one named
+ * controller.listener.names[0], else the first) in out[0..*count) (cap RAFT_VOTERS_MAX).
+ * Blocking: runs loop itself; destroys its peers and drains their io ops before returning.
+ * Errors (err says which servers and the last error): SL_ETIMEDOUT after
+ * initial.broker.registration.timeout.ms, SL_ECANCELED ("interrupted") once a byte can be read
+ * from sig_fd (-1 = none), SL_ECONFIG when this node's id is one of the voters, SL_EINVAL for
+ * a bootstrap address the peer rejects, SL_ENOMEM. */
+enum sl_err node_discover_voters(struct io_loop *loop, const struct node_config *c, int sig_fd,
+                                 struct raft_voter *out, uint32_t *count, char *err,
+                                 size_t err_len) SL_MUST_USE;
+/* The voters of one DescribeQuorum v2 answer (pure; for node_discover_voters and tests): SL_OK
+ * with out[0..*count) filled; SL_EAGAIN when it is an error answer (NOT_LEADER_OR_FOLLOWER,
+ * ...), SL_EMALFORMED when the voters are unusable (none, over RAFT_VOTERS_MAX, a duplicate,
+ * a voter without a node entry or without a host and port); err says why. */
+enum sl_err node_discover_parse(const struct wire_describe_quorum_response *resp,
+                                const char *listener, struct raft_voter *out, uint32_t *count,
+                                char *err, size_t err_len) SL_MUST_USE;
+
 /* The log manager's options from the log.* keys of c (log_dirs borrowed from c). */
 void node_log_manager_opts(const struct node_config *c, const char **dirs,
                            struct stor_log_manager_opts *o);

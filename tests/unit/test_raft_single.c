@@ -659,6 +659,84 @@ START_TEST(test_snapshot_restart_and_retention)
 }
 END_TEST
 
+/* ---- DescribeQuorum v2 `nodes` ---- */
+
+/* Asks f->r DescribeQuorum v2 for __cluster_metadata-0 and decodes the answer into *resp
+ * (arrays in arena). */
+static void describe_v2(struct fixture *f, struct sl_arena *arena, struct sl_buf *out,
+                        struct wire_describe_quorum_response *resp)
+{
+	struct wire_describe_quorum_request_partition_data part;
+	wire_describe_quorum_request_partition_data_init(&part);
+	struct wire_describe_quorum_request_topic_data topic;
+	wire_describe_quorum_request_topic_data_init(&topic);
+	topic.topic_name = wire_str_c("__cluster_metadata");
+	topic.partitions = &part;
+	topic.partitions_count = 1;
+	struct wire_describe_quorum_request req;
+	wire_describe_quorum_request_init(&req);
+	req.topics = &topic;
+	req.topics_count = 1;
+	struct sl_buf in;
+	sl_buf_init(&in, 4096);
+	wire_describe_quorum_request_encode(&in, 2, &req);
+	struct wire_reader rd;
+	wire_reader_init(&rd, in.data, in.len, arena);
+	ck_assert_int_eq(raft_handle_rpc(f->r, 55, 2, &rd, out, NULL, NULL), SL_OK);
+	sl_buf_free(&in);
+	wire_reader_init(&rd, out->data, out->len, arena);
+	ck_assert_int_eq(wire_describe_quorum_response_decode(&rd, 2, resp), SL_OK);
+	ck_assert(wire_reader_done(&rd));
+}
+
+START_TEST(test_describe_quorum_nodes)
+{
+	struct fixture f;
+	fx_init(&f, IO_BACKEND_SYNC, 1);
+	struct raft_opts o = {.loop = f.loop,
+	                      .metadata_dir = f.dir,
+	                      .node_id = 3,
+	                      .apply = rec_apply,
+	                      .apply_ctx = &f.seen,
+	                      .voter_count = 1,
+	                      .listener_name = "CTRL"};
+	o.voters[0] = (struct raft_voter){.id = 3, .host = "127.0.0.9", .port = 19093};
+	char err[512] = "";
+	ck_assert_msg(raft_open(&o, &f.r, err, sizeof(err)) == SL_OK, "%s", err);
+	struct sl_arena arena;
+	sl_arena_init(&arena, 4096, 1 << 20);
+	struct sl_buf out;
+	sl_buf_init(&out, 1 << 16);
+	struct wire_describe_quorum_response resp;
+	describe_v2(&f, &arena, &out, &resp);
+	ck_assert_int_eq(resp.error_code, 0);
+	ck_assert_int_eq(resp.topics_count, 1);
+	ck_assert_int_eq(resp.topics[0].partitions[0].error_code, 0);
+	ck_assert_int_eq(resp.topics[0].partitions[0].leader_id, 3);
+	ck_assert_int_eq(resp.topics[0].partitions[0].current_voters_count, 1);
+	ck_assert_int_eq(resp.nodes_count, 1);
+	ck_assert_int_eq(resp.nodes[0].node_id, 3);
+	ck_assert_int_eq(resp.nodes[0].listeners_count, 1);
+	ck_assert(wire_str_eq(resp.nodes[0].listeners[0].name, "CTRL"));
+	ck_assert(wire_str_eq(resp.nodes[0].listeners[0].host, "127.0.0.9"));
+	ck_assert_uint_eq(resp.nodes[0].listeners[0].port, 19093);
+	raft_close(f.r);
+	f.r = NULL;
+
+	/* Reopened without a listener name: "CONTROLLER". */
+	o.listener_name[0] = '\0';
+	ck_assert_msg(raft_open(&o, &f.r, err, sizeof(err)) == SL_OK, "%s", err);
+	sl_buf_reset(&out);
+	sl_arena_reset(&arena);
+	describe_v2(&f, &arena, &out, &resp);
+	ck_assert_int_eq(resp.nodes_count, 1);
+	ck_assert(wire_str_eq(resp.nodes[0].listeners[0].name, "CONTROLLER"));
+	sl_buf_free(&out);
+	sl_arena_free(&arena);
+	fx_fini(&f);
+}
+END_TEST
+
 Suite *test_suite(void)
 {
 	Suite *s = suite_create("raft_single");
@@ -675,6 +753,7 @@ Suite *test_suite(void)
 	tcase_add_test(tc, test_offline_fails_pending);
 	tcase_add_test(tc, test_apply_failure_takes_log_offline);
 	tcase_add_test(tc, test_snapshot_restart_and_retention);
+	tcase_add_test(tc, test_describe_quorum_nodes);
 	suite_add_tcase(s, tc);
 	return s;
 }
