@@ -15,6 +15,8 @@ static void usage(FILE *out)
 	             "  server start -c FILE              run a node (broker, controller or both)\n"
 	             "  dev                               format ./data if needed and run a\n"
 	             "                                    single-node cluster on localhost:9092\n"
+	             "  cluster [--nodes N]               format and run a local cluster on\n"
+	             "                                    127.0.0.1 (combined or split)\n"
 	             "  topic create|list|describe|delete|alter-config|describe-config\n"
 	             "                                    manage topics over the Kafka protocol\n"
 	             "  produce --topic T                 send lines from stdin or a file\n"
@@ -45,6 +47,8 @@ int main(int argc, char **argv)
 		return tools_server_main(argc - 1, argv + 1);
 	if (strcmp(cmd, "dev") == 0)
 		return tools_dev_main(argc - 1, argv + 1);
+	if (strcmp(cmd, "cluster") == 0)
+		return tools_cluster_main(argc - 1, argv + 1);
 	if (strcmp(cmd, "topic") == 0)
 		return tools_topic_main(argc - 1, argv + 1);
 	if (strcmp(cmd, "produce") == 0)

@@ -12,6 +12,9 @@ int tools_storage_main(int argc, char **argv);
 int tools_server_main(int argc, char **argv);
 /* sluice dev [--dir DIR] [--port N]              (tools/dev_cmd.c) */
 int tools_dev_main(int argc, char **argv);
+/* sluice cluster [--nodes N | --controllers C --brokers B] [--dir DIR] [--base-port P]
+ *                [--rack-count R] [-o key=value]... [--print-config]   (tools/cluster_cmd.c) */
+int tools_cluster_main(int argc, char **argv);
 /* sluice topic create|list|describe|delete|alter-config|describe-config (tools/topic_cmd.c) */
 int tools_topic_main(int argc, char **argv);
 /* sluice produce --topic T [options] < lines       (tools/produce_cmd.c) */

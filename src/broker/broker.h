@@ -118,6 +118,8 @@ enum sl_err brk_lifecycle_start(struct brk *b, const struct brk_lifecycle_opts *
 /* Sends the next registration/heartbeat when one is due. */
 void brk_lifecycle_tick(struct brk *b, int64_t now_ms);
 enum brk_state brk_lifecycle_state(const struct brk *b);
+/* sl_mono_ms() of the last answer without error from a controller (0 = none yet). */
+int64_t brk_lifecycle_last_contact_ms(const struct brk *b);
 /* The controller's last word: fenced (true until the first unfencing heartbeat). */
 bool brk_lifecycle_fenced(const struct brk *b);
 /* Begins the controlled shutdown: heartbeats with WantShutDown until the controller has moved

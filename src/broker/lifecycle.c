@@ -40,7 +40,8 @@ struct brk_lifecycle {
 	int64_t next_ms;
 	int64_t backoff_ms;
 	int64_t heartbeat_interval_ms;
-	int16_t last_error; /* last error logged (only changes are logged) */
+	int16_t last_error;      /* last error logged (only changes are logged) */
+	int64_t last_contact_ms; /* last answer without error from a controller (0 = none) */
 	size_t listener_count;
 	struct brk_listener_ad listeners[LC_LISTENERS_MAX];
 	char names[LC_LISTENERS_MAX][64];
@@ -119,6 +120,11 @@ enum brk_state brk_lifecycle_state(const struct brk *b)
 	return b->lifecycle != NULL ? b->lifecycle->state : BRK_STATE_RUNNING;
 }
 
+int64_t brk_lifecycle_last_contact_ms(const struct brk *b)
+{
+	return b->lifecycle != NULL ? b->lifecycle->last_contact_ms : 0;
+}
+
 bool brk_lifecycle_fenced(const struct brk *b)
 {
 	return b->lifecycle != NULL && b->lifecycle->fenced;
@@ -160,6 +166,7 @@ static void failed(struct brk_lifecycle *lc, bool move_on)
 
 static void succeeded(struct brk_lifecycle *lc)
 {
+	lc->last_contact_ms = sl_mono_ms();
 	lc->backoff_ms = LC_BACKOFF_MIN_MS;
 	lc->last_error = 0;
 	bool fast = lc->state != BRK_STATE_RUNNING;
@@ -184,6 +191,7 @@ static void on_register(void *ctx, enum sl_err err, const void *resp, int16_t ve
 		return;
 	}
 	lc->broker_epoch = r->broker_epoch;
+	lc->last_contact_ms = sl_mono_ms();
 	SL_INFO("broker", "broker %d registered with controller %d: broker epoch %" PRId64,
 	        (int)lc->b->node_id, (int)lc->target, lc->broker_epoch);
 	lc->next_ms = 0; /* the first heartbeat at once */

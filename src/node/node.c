@@ -77,6 +77,7 @@ struct node {
 	/* SIGTERM on a broker: controlled shutdown first (leaderships move away). */
 	bool controlled_shutdown;
 	int64_t controlled_shutdown_deadline_ms;
+	int64_t controlled_shutdown_start_ms;
 	size_t listen_order[NODE_MAX_LISTENERS]; /* config index of net listener i */
 	size_t listen_count;
 	char controller_addr[300]; /* own controller listener, "host:port" ("" = none) */
@@ -118,7 +119,8 @@ static void node_request_stop(struct node *n)
 	}
 	n->controlled_shutdown = true;
 	int64_t wait = SL_MAX((int64_t)n->config->broker_session_timeout_ms, (int64_t)10000);
-	n->controlled_shutdown_deadline_ms = sl_mono_ms() + wait;
+	n->controlled_shutdown_start_ms = sl_mono_ms();
+	n->controlled_shutdown_deadline_ms = n->controlled_shutdown_start_ms + wait;
 	brk_lifecycle_shutdown(n->brk);
 	SL_INFO(n->log_ctx,
 	        "controlled shutdown: waiting up to %" PRId64 " ms for the controller to move "
@@ -604,6 +606,36 @@ static bool node_drained(const struct node *n)
 	return net_server_stopped(n->net) && !brk_busy(n->brk) && !raft_busy(n->raft);
 }
 
+/* A controlled shutdown that has not reached any active controller for this long stops
+ * waiting: nobody is left to move the leaderships (the last voters of a cluster being
+ * stopped, or every controller down). A controller failover takes less. */
+#define NODE_SHUTDOWN_UNREACHABLE_MS 3000
+
+/* Ends the controlled shutdown when it completed, timed out, or cannot complete. */
+static void node_check_controlled_shutdown(struct node *n)
+{
+	int64_t now = sl_mono_ms();
+	if (brk_lifecycle_state(n->brk) == BRK_STATE_SHUTTING_DOWN) {
+		SL_INFO(n->log_ctx, "controlled shutdown complete");
+		node_begin_stop(n);
+		return;
+	}
+	if (now >= n->controlled_shutdown_deadline_ms) {
+		SL_WARN(n->log_ctx, "controlled shutdown timed out; stopping anyway");
+		node_begin_stop(n);
+		return;
+	}
+	int64_t since =
+	        SL_MAX(brk_lifecycle_last_contact_ms(n->brk), n->controlled_shutdown_start_ms);
+	if (now - since >= NODE_SHUTDOWN_UNREACHABLE_MS) {
+		SL_WARN(n->log_ctx,
+		        "controlled shutdown: no active controller answered for %d ms; "
+		        "stopping without it",
+		        NODE_SHUTDOWN_UNREACHABLE_MS);
+		node_begin_stop(n);
+	}
+}
+
 /* Cancels the signal read and the tick; true once neither is in flight. */
 static bool node_ops_idle(struct node *n)
 {
@@ -635,17 +667,8 @@ static enum sl_err node_loop(struct node *n, char *err, size_t err_len)
 			result = SL_ETIMEDOUT;
 			node_begin_stop(n);
 		}
-		if (n->controlled_shutdown && !n->stopping) {
-			bool done = brk_lifecycle_state(n->brk) == BRK_STATE_SHUTTING_DOWN;
-			if (done || sl_mono_ms() >= n->controlled_shutdown_deadline_ms) {
-				if (done)
-					SL_INFO(n->log_ctx, "controlled shutdown complete");
-				else
-					SL_WARN(n->log_ctx, "controlled shutdown timed out; "
-					                    "stopping anyway");
-				node_begin_stop(n);
-			}
-		}
+		if (n->controlled_shutdown && !n->stopping)
+			node_check_controlled_shutdown(n);
 		if (n->stopping && node_drained(n) && node_ops_idle(n))
 			break;
 		io_loop_run_once(n->loop, -1);
