@@ -549,6 +549,15 @@ enum sl_err raft_open(const struct raft_opts *o, struct raft **out, char *err, s
 	enum sl_err e = SL_OK;
 	if (o->voter_count == 0)
 		e = bootstrap_voters(r, &opts, err, err_len);
+	if (e == SL_OK && o->voter_count == 0 && o->voters_required) {
+		snprintf(err, err_len,
+		         "no voter set: controller.quorum.voters is empty and "
+		         "%s/bootstrap.checkpoint "
+		         "has no VotersRecord (format the controllers with --standalone or "
+		         "--initial-controllers, or set controller.quorum.voters)",
+		         o->metadata_dir);
+		e = SL_ECONFIG;
+	}
 	set_config(r, o);
 	if (e == SL_OK)
 		e = open_all(r, o, err, err_len);

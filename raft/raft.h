@@ -73,6 +73,8 @@ struct raft_opts {
 	const char *cluster_id; /* checked against Raft requests; NULL = not checked */
 	struct raft_voter voters[RAFT_VOTERS_MAX];
 	uint32_t voter_count;
+	bool voters_required; /* voter_count 0 and no VotersRecord in bootstrap.checkpoint is an
+	                       * error (SL_ECONFIG), not a single-voter quorum of node_id */
 	/* The voters' listener name in DescribeQuorum v2 `nodes` (the first entry of
 	 * controller.listener.names); "" = "CONTROLLER". */
 	char listener_name[64];

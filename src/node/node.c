@@ -247,6 +247,7 @@ static enum sl_err node_open_logs(struct node *n, char *err, size_t err_len)
 	        .image_records = node_meta_records,
 	        .on_load = node_meta_load,
 	        .snapshot_ctx = &n->meta,
+	        .voters_required = true, /* never a private single-voter quorum */
 	};
 	if (c->voter_count > RAFT_VOTERS_MAX) {
 		snprintf(err, err_len,

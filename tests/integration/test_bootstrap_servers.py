@@ -159,12 +159,46 @@ def test_interrupted():
         raise
 
 
+def test_controller_without_voters():
+    """A controller that knows only bootstrap servers and was formatted with
+    --no-initial-controllers has no voter set (we cannot add voters dynamically): it must refuse
+    to start, not elect itself as a private single-voter quorum (it did before)."""
+    port = h.free_port(also_free_offset=1)
+    node = h.Node(name="ctl-novoters", node_id=1, roles="controller", host=HOST, port=port)
+    ALL_NODES.append(node)
+    cfg = dict(C.TUNED)
+    cfg["controller.quorum.bootstrap.servers"] = "%s:%d" % (HOST, node.controller_port)
+    node.write_config(cfg)
+    with open(node.config) as f:
+        lines = [ln for ln in f if not ln.startswith("controller.quorum.voters=")]
+    with open(node.config, "w") as f:
+        f.writelines(lines)
+    try:
+        rc, out, err = h.run_cli(["storage", "format", "-t", h.random_uuid(), "-c", node.config,
+                                  "--no-initial-controllers"])
+        h.check(rc == 0, "format --no-initial-controllers failed: %s%s" % (out, err))
+        node.start(wait=False)
+        try:
+            rc = node.proc.wait(timeout=15)
+        except Exception:
+            raise h.TestFailure("the controller did not exit:\n" + node.logs())
+        logs = node.logs()
+        h.check(rc != 0, "exit code %d, want non-zero:\n%s" % (rc, logs))
+        h.check("no voter set" in logs and "--initial-controllers" in logs,
+                "no message explaining the missing voter set:\n%s" % logs)
+        h.check("active leader" not in logs, "it elected itself:\n%s" % logs)
+    except Exception:
+        dump([node])
+        raise
+
+
 if __name__ == "__main__":
     h.watchdog(170, ALL_NODES)
     try:
         h.run([("discovers", test_discovers),
                ("unreachable", test_unreachable),
-               ("interrupted", test_interrupted)])
+               ("interrupted", test_interrupted),
+               ("controller_without_voters", test_controller_without_voters)])
     finally:
         for n in ALL_NODES:
             n.cleanup()
