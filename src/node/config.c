@@ -43,7 +43,8 @@ static const struct node_config_key keys[] = {
          "broker-only node's must not.",
          NOF},
         {"controller.quorum.bootstrap.servers", NODE_CFG_LIST, "", 0, 0, NULL, "host:port entries",
-         "Dynamic quorum (KIP-853): controllers to contact to discover the leader. One of this and "
+         "Dynamic quorum (KIP-853): controllers to contact to discover the leader (a broker-only "
+         "node learns the voters from the leader's DescribeQuorum at start-up). One of this and "
          "controller.quorum.voters must be non-empty.",
          NOF},
         {"controller.listener.names", NODE_CFG_LIST, NULL, 0, 0, NULL,
