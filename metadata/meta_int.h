@@ -33,7 +33,8 @@ struct meta_feature {
 	int16_t level;
 };
 
-/* Cluster-level state: brokers, controllers, broker configs, features. Copied as a whole on change. */
+/* Cluster-level state: brokers, controllers, broker configs, features. Copied as a whole on change.
+ */
 struct meta_cluster {
 	uint32_t refs;
 	size_t broker_count;

@@ -20,11 +20,19 @@
 
 #define TOPIC_ID_TRIES 64
 
-/* One proposal in flight: the caller's callback. */
+/* An empty proposal waiting for the last proposal in flight. */
+struct ctl_waiter {
+	ctl_propose_done_fn *done;
+	void *ctx;
+	struct ctl_waiter *next;
+};
+
+/* One proposal in flight: the caller's callback, and the empty proposals waiting for it. */
 struct ctl_prop {
 	struct ctl *c;
 	ctl_propose_done_fn *done;
 	void *ctx;
+	struct ctl_waiter *waiters;
 };
 
 enum sl_err ctl_create(const struct ctl_opts *o, struct ctl **out)
@@ -102,10 +110,20 @@ static void prop_done(void *ctx, enum sl_err err, int64_t last_offset)
 	c->inflight--;
 	if (err != SL_OK || c->inflight == 0)
 		drop_spec(c);
+	if (c->last == p)
+		c->last = NULL;
 	ctl_propose_done_fn *done = p->done;
 	void *done_ctx = p->ctx;
+	struct ctl_waiter *w = p->waiters;
 	free(p);
 	done(done_ctx, err);
+	/* Empty proposals that waited for this one (and so for every earlier one). */
+	while (w != NULL) {
+		struct ctl_waiter *next = w->next;
+		w->done(w->ctx, err);
+		free(w);
+		w = next;
+	}
 }
 
 /* The view with recs applied, as a new image (refcount 1), or SL_EINVAL / SL_ENOMEM. */
@@ -137,8 +155,18 @@ enum sl_err ctl_propose(struct ctl *c, const struct meta_records *recs, ctl_prop
                         void *ctx)
 {
 	SL_ASSERT(done != NULL);
-	if (recs->count == 0) {
+	if (recs->count == 0 && c->last == NULL) {
 		done(ctx, SL_OK);
+		return SL_OK;
+	}
+	if (recs->count == 0) {
+		/* A reply decided on records still in flight waits for them (Kafka answers a
+		 * read-only event after the highest pending offset commits). */
+		struct ctl_waiter *w = malloc(sizeof(*w));
+		if (w == NULL)
+			return SL_ENOMEM;
+		*w = (struct ctl_waiter){.done = done, .ctx = ctx, .next = c->last->waiters};
+		c->last->waiters = w;
 		return SL_OK;
 	}
 	if (recs->count > RAFT_BATCH_RECORDS_MAX)
@@ -159,6 +187,7 @@ enum sl_err ctl_propose(struct ctl *c, const struct meta_records *recs, ctl_prop
 	meta_image_unref(c->spec);
 	c->spec = next;
 	c->inflight++;
+	c->last = p;
 	return SL_OK;
 }
 

@@ -43,7 +43,9 @@ const struct meta_image *ctl_view(struct ctl *c);
 /* Decision defaults (num.partitions, ...) with a fresh placement seed (env.random). */
 const struct meta_ctl_env *ctl_env(struct ctl *c);
 /* Applies recs to the view and proposes them as one batch. An empty recs completes at once
- * (done called before return). SL_OK: done runs exactly once. Errors (no callback):
+ * (done called before return) when nothing is in flight, else together with the newest
+ * proposal in flight (its error, if it fails): a reply decided on uncommitted records is sent
+ * only once they are committed. SL_OK: done runs exactly once. Errors (no callback):
  * SL_EINVAL (records the view rejects: a bug in a decision), SL_EIO (log offline),
  * SL_ENOMEM. */
 enum sl_err ctl_propose(struct ctl *c, const struct meta_records *recs, ctl_propose_done_fn *done,

@@ -6,6 +6,8 @@
 
 #include "controller.h"
 
+struct ctl_prop; /* controller.c */
+
 /* The active controller's view of one broker's heartbeat session (kraft.md §5.3). Sessions are
  * memory only: a controller that becomes active gives every registered broker a fresh one. */
 struct ctl_session {
@@ -23,6 +25,7 @@ struct ctl {
 	struct meta_image *committed;
 	struct meta_image *spec; /* NULL when nothing is in flight */
 	size_t inflight;
+	struct ctl_prop *last; /* the newest proposal in flight (NULL when none) */
 	struct meta_ctl_env env;
 	char cluster_id[64];
 	int64_t session_timeout_ms;

@@ -211,11 +211,13 @@ static void rm_tree(const char *dir)
 	}
 }
 
-/* bootstrap.checkpoint with the metadata.version FeatureLevelRecord (3.9-IV0). */
+/* bootstrap.checkpoint with the metadata.version FeatureLevelRecord (3.9-IV0) and this node
+ * registered unfenced, so that placement has a broker and this broker leads what it creates. */
 static void write_bootstrap(const char *dir)
 {
-	struct sl_buf rec, b;
+	struct sl_buf rec, rec2, b;
 	sl_buf_init(&rec, 1 << 12);
+	sl_buf_init(&rec2, 1 << 12);
 	sl_buf_init(&b, 1 << 16);
 	struct meta_feature_level_record fl;
 	meta_feature_level_record_init(&fl);
@@ -223,10 +225,20 @@ static void write_bootstrap(const char *dir)
 	fl.feature_level = META_MV_3_9_IV0;
 	meta_frame_put(&rec, META_REC_FEATURE_LEVEL, 0);
 	meta_feature_level_record_encode(&rec, 0, &fl);
+	struct meta_register_broker_record rb;
+	meta_register_broker_record_init(&rb);
+	rb.broker_id = NODE_ID;
+	rb.broker_epoch = 1;
+	rb.fenced = false;
+	rb.rack = (struct wire_str){NULL, -1};
+	meta_frame_put(&rec2, META_REC_REGISTER_BROKER, 1);
+	meta_register_broker_record_encode(&rec2, 1, &rb);
 	struct stor_batch_params p;
 	stor_batch_params_init(&p, 1000);
-	struct stor_record_in r = {.value = rec.data, .value_len = (int32_t)rec.len};
-	if (sl_buf_err(&rec) != SL_OK || stor_batch_build(&b, &p, &r, 1) != SL_OK)
+	struct stor_record_in r[2] = {{.value = rec.data, .value_len = (int32_t)rec.len},
+	                              {.value = rec2.data, .value_len = (int32_t)rec2.len}};
+	if (sl_buf_err(&rec) != SL_OK || sl_buf_err(&rec2) != SL_OK ||
+	    stor_batch_build(&b, &p, r, 2) != SL_OK)
 		fz_fatal("cannot build the bootstrap batch");
 	char path[160], err[256] = "";
 	snprintf(path, sizeof(path), "%s/%s", dir, STOR_BOOTSTRAP_CHECKPOINT_NAME);
@@ -234,6 +246,7 @@ static void write_bootstrap(const char *dir)
 		fz_fatal("bootstrap.checkpoint: %s", err);
 	sl_buf_free(&b);
 	sl_buf_free(&rec);
+	sl_buf_free(&rec2);
 }
 
 /* ---- one request ----------------------------------------------------------------------------- */
@@ -447,14 +460,13 @@ static void open_storage(void)
 
 static void open_services(void)
 {
-	static const int32_t brokers[1] = {NODE_ID};
 	struct ctl_opts co = {.log = W.raft,
 	                      .image = W.image,
 	                      .env = {.num_partitions = 2,
 	                              .default_replication_factor = 1,
-	                              .broker_ids = brokers,
-	                              .broker_count = 1,
-	                              .metadata_version = meta_image_metadata_version(W.image)}};
+	                              .metadata_version = meta_image_metadata_version(W.image)},
+	                      .cluster_id = CLUSTER_ID,
+	                      .node_id = NODE_ID};
 	if (ctl_create(&co, &W.ctl) != SL_OK)
 		fz_fatal("ctl_create failed");
 	struct brk_opts bo = {
