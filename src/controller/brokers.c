@@ -187,16 +187,18 @@ void ctl_register_broker(struct ctl *c, const char *cluster_id, size_t cluster_i
 
 /* ---- heartbeats ------------------------------------------------------------------------- */
 
-/* True when every other unfenced broker has applied metadata up to offset (the controlled
- * shutdown of a broker completes only then: kraft.md §5.3). */
+/* True when every unfenced broker, the one shutting down included (Kafka's
+ * lowestActiveOffset), has applied metadata up to offset: the controlled shutdown of a broker
+ * completes only then (kraft.md §5.3), so nobody still routes to it as a leader. */
 static bool others_caught_up(struct ctl *c, const struct meta_image *view, int32_t self,
                              int64_t offset)
 {
+	(void)self;
 	if (offset < 0)
 		return true;
 	for (size_t i = 0; i < meta_image_broker_count(view); i++) {
 		const struct meta_broker *b = meta_image_broker_at(view, i);
-		if (b->broker_id == self || b->fenced)
+		if (b->fenced)
 			continue;
 		struct ctl_session *s = ctl_session_get(c, b->broker_id, false);
 		if (s == NULL || s->metadata_offset < offset)
