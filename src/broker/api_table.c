@@ -35,6 +35,7 @@ static const struct brk_api brk_api_table[] = {
         {60, 0, 1, BRK_ON_BROKER, brk_handle_describe_cluster},
         {62, 0, 4, BRK_ON_CONTROLLER, brk_handle_broker_registration},
         {63, 0, 1, BRK_ON_CONTROLLER, brk_handle_broker_heartbeat},
+        {64, 0, 0, BRK_ON_BROKER | BRK_ON_CONTROLLER, brk_handle_unregister_broker},
         {70, 0, 0, BRK_ON_CONTROLLER, brk_handle_controller_registration},
 };
 

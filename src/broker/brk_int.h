@@ -9,7 +9,6 @@
 #include "storage.h"
 #include "wire.h"
 
-#define BRK_HOST_MAX 256
 #define BRK_CLUSTER_ID_MAX 64
 
 struct brk_partitions;     /* replica.c */
@@ -18,8 +17,6 @@ struct brk_fetch_sessions; /* fetch_session.c */
 struct brk {
 	int32_t node_id;
 	char cluster_id[BRK_CLUSTER_ID_MAX];
-	char advertised_host[BRK_HOST_MAX];
-	uint16_t advertised_port;
 	struct brk_opts opts;     /* strings above copied; pointers borrowed */
 	struct meta_image *image; /* committed image (own reference); NULL before the first */
 	struct brk_partitions *parts;
@@ -40,8 +37,6 @@ void brk_channel_destroy(struct brk *b);
 struct net_peer *brk_channel_target(struct brk *b, int32_t *id_out);
 /* A request to controller id failed (connection, timeout, NOT_CONTROLLER): try another. */
 void brk_channel_failed(struct brk *b, int32_t id);
-/* True while a request to a controller is in flight. */
-bool brk_channel_busy(const struct brk *b);
 void brk_lifecycle_free(struct brk *b);               /* lifecycle.c */
 void brk_controller_registration_free(struct brk *b); /* ctl_register.c */
 
@@ -185,6 +180,8 @@ enum brk_outcome brk_handle_envelope(struct brk_request *r);
 enum brk_outcome brk_handle_broker_registration(struct brk_request *r);
 enum brk_outcome brk_handle_broker_heartbeat(struct brk_request *r);
 enum brk_outcome brk_handle_controller_registration(struct brk_request *r);
+/* UnregisterBroker (64): forwarded from a broker listener, decided on the active controller. */
+enum brk_outcome brk_handle_unregister_broker(struct brk_request *r);
 
 /* Auto-creation of topics named by Metadata (auto.create.topics.enable) and Produce is not
  * done by Produce (Kafka: only Metadata creates). metadata.c. */

@@ -39,9 +39,7 @@ struct raft;
 
 struct brk_opts {
 	int32_t node_id;
-	const char *cluster_id;      /* copied; from the formatted dirs */
-	const char *advertised_host; /* copied; "" or NULL = "localhost" */
-	uint16_t advertised_port;    /* of the first non-controller advertised listener */
+	const char *cluster_id; /* copied; from the formatted dirs */
 	/* The data path (all may be NULL / 0 for a broker that serves only ApiVersions and
 	 * Metadata, as in unit tests). Borrowed for the broker's life. */
 	struct io_loop *loop;
@@ -120,8 +118,6 @@ void brk_lifecycle_tick(struct brk *b, int64_t now_ms);
 enum brk_state brk_lifecycle_state(const struct brk *b);
 /* sl_mono_ms() of the last answer without error from a controller (0 = none yet). */
 int64_t brk_lifecycle_last_contact_ms(const struct brk *b);
-/* The controller's last word: fenced (true until the first unfencing heartbeat). */
-bool brk_lifecycle_fenced(const struct brk *b);
 /* Begins the controlled shutdown: heartbeats with WantShutDown until the controller has moved
  * every leadership away (state SHUTTING_DOWN). At once SHUTTING_DOWN when never registered. */
 void brk_lifecycle_shutdown(struct brk *b);

@@ -124,13 +124,3 @@ void brk_channel_failed(struct brk *b, int32_t id)
 	ch->rotation++;
 	ch->avoid = id;
 }
-
-bool brk_channel_busy(const struct brk *b)
-{
-	const struct brk_channel *ch = b->channel;
-	for (size_t i = 0; ch != NULL && i < ch->peer_count; i++) {
-		if (net_peer_pending(ch->peers[i].peer) > 0)
-			return true;
-	}
-	return false;
-}

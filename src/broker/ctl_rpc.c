@@ -1,8 +1,9 @@
 /*
  * ctl_rpc.c: the broker-lifecycle RPCs a controller listener serves (kraft.md §5.1):
- * BrokerRegistration (62), BrokerHeartbeat (63) and ControllerRegistration (70), decoded here
- * and decided by the controller service (controller.h), which answers at once (errors, nothing
- * to write) or once its records committed.
+ * BrokerRegistration (62), BrokerHeartbeat (63), ControllerRegistration (70) and
+ * UnregisterBroker (64; also on broker listeners, which forward it to the active controller),
+ * decoded here and decided by the controller service (controller.h), which answers at once
+ * (errors, nothing to write) or once its records committed.
  */
 #include "brk_data.h"
 
@@ -11,7 +12,7 @@
 #define CRPC_LISTENERS_MAX 16
 #define CRPC_FEATURES_MAX 16
 
-enum crpc_kind { CRPC_REGISTER, CRPC_HEARTBEAT, CRPC_CONTROLLER };
+enum crpc_kind { CRPC_REGISTER, CRPC_HEARTBEAT, CRPC_CONTROLLER, CRPC_UNREGISTER };
 
 /* One request waiting for the controller. */
 struct crpc {
@@ -43,6 +44,14 @@ static enum brk_outcome crpc_encode(struct crpc *st)
 			out.should_shut_down = res->should_shut_down;
 		}
 		wire_broker_heartbeat_response_encode(r->resp, v, &out);
+	} else if (st->kind == CRPC_UNREGISTER) {
+		struct wire_unregister_broker_response out;
+		wire_unregister_broker_response_init(&out);
+		out.error_code = res->error_code;
+		if (res->error_code != WIRE_ERR_NONE && res->message[0] != '\0')
+			out.error_message = wire_str_c(sl_arena_strndup(
+			        r->frame->arena, res->message, strnlen(res->message, 256)));
+		wire_unregister_broker_response_encode(r->resp, v, &out);
 	} else {
 		struct wire_controller_registration_response out;
 		wire_controller_registration_response_init(&out);
@@ -74,7 +83,8 @@ static enum brk_outcome crpc_end(struct crpc *st)
 	return brk_request_park(st->r);
 }
 
-/* A new waiting request, or NULL (no memory). No controller here: answered NOT_CONTROLLER. */
+/* A new waiting request, or NULL (no memory). No controller here: answered NOT_CONTROLLER;
+ * forwarding failed: answered with its error. */
 static struct crpc *crpc_new(struct brk_request *r, enum crpc_kind kind)
 {
 	struct crpc *st = sl_arena_calloc(r->frame->arena, 1, sizeof(*st));
@@ -82,9 +92,10 @@ static struct crpc *crpc_new(struct brk_request *r, enum crpc_kind kind)
 		return NULL;
 	st->r = r;
 	st->kind = kind;
-	if (r->brk->opts.ctl == NULL) {
+	if (r->forward_error != 0 || r->brk->opts.ctl == NULL) {
 		st->finished = true;
-		st->res.error_code = WIRE_ERR_NOT_CONTROLLER;
+		st->res.error_code =
+		        r->forward_error != 0 ? r->forward_error : WIRE_ERR_NOT_CONTROLLER;
 	}
 	return st;
 }
@@ -222,5 +233,23 @@ enum brk_outcome brk_handle_controller_registration(struct brk_request *r)
 	                                  .endpoint_count = nl,
 	                                  .endpoints = eps};
 	ctl_register_controller(r->brk->opts.ctl, &reg, crpc_done, st);
+	return crpc_end(st);
+}
+
+enum brk_outcome brk_handle_unregister_broker(struct brk_request *r)
+{
+	int16_t v = r->header.api_version;
+	struct wire_unregister_broker_request q;
+	if (!brk_decode_ok(r, wire_unregister_broker_request_decode(&r->body, v, &q),
+	                   "UnregisterBroker"))
+		return BRK_CLOSE;
+	if (!r->frame->is_controller_listener && brk_should_forward(r))
+		return brk_forward(r);
+	struct crpc *st = crpc_new(r, CRPC_UNREGISTER);
+	if (st == NULL)
+		return brk_close(r, "out of request memory for UnregisterBroker");
+	if (st->finished)
+		return crpc_encode(st);
+	ctl_unregister_broker(r->brk->opts.ctl, q.broker_id, crpc_done, st);
 	return crpc_end(st);
 }

@@ -23,11 +23,8 @@ enum sl_err brk_create(const struct brk_opts *opts, struct brk **out)
 {
 	SL_ASSERT(opts != NULL);
 	brk_api_table_check();
-	const char *host = opts->advertised_host;
-	if (host == NULL || host[0] == '\0')
-		host = "localhost";
 	const char *cid = opts->cluster_id != NULL ? opts->cluster_id : "";
-	if (strlen(host) >= BRK_HOST_MAX || strlen(cid) >= BRK_CLUSTER_ID_MAX)
+	if (strlen(cid) >= BRK_CLUSTER_ID_MAX)
 		return SL_EINVAL;
 	struct brk *b = calloc(1, sizeof(*b));
 	if (b == NULL)
@@ -35,10 +32,7 @@ enum sl_err brk_create(const struct brk_opts *opts, struct brk **out)
 	b->opts = *opts;
 	b->node_id = opts->node_id;
 	snprintf(b->cluster_id, sizeof(b->cluster_id), "%s", cid);
-	snprintf(b->advertised_host, sizeof(b->advertised_host), "%s", host);
-	b->advertised_port = opts->advertised_port;
 	b->opts.cluster_id = b->cluster_id;
-	b->opts.advertised_host = b->advertised_host;
 	enum sl_err e = brk_partitions_create(b);
 	if (e == SL_OK)
 		e = brk_fetch_sessions_create(b);

@@ -45,6 +45,7 @@ static bool forwardable(int16_t key)
 	case 37: /* CreatePartitions */
 	case 44: /* IncrementalAlterConfigs */
 	case 55: /* DescribeQuorum */
+	case 64: /* UnregisterBroker */
 		return true;
 	default:
 		return false;

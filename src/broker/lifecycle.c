@@ -125,11 +125,6 @@ int64_t brk_lifecycle_last_contact_ms(const struct brk *b)
 	return b->lifecycle != NULL ? b->lifecycle->last_contact_ms : 0;
 }
 
-bool brk_lifecycle_fenced(const struct brk *b)
-{
-	return b->lifecycle != NULL && b->lifecycle->fenced;
-}
-
 void brk_lifecycle_shutdown(struct brk *b)
 {
 	struct brk_lifecycle *lc = b->lifecycle;

@@ -386,3 +386,30 @@ void ctl_register_controller(struct ctl *c, const struct meta_controller_reg *re
 	propose_and_reply(c, reg->controller_id, false, &recs, &res, done, ctx);
 	sl_arena_reset(arena);
 }
+
+/* ---- unregistration (an admin operation) ------------------------------------------------ */
+
+void ctl_unregister_broker(struct ctl *c, int32_t broker_id, ctl_broker_done_fn *done, void *ctx)
+{
+	if (!check_active(c, done, ctx))
+		return;
+	struct sl_arena *arena = &c->scratch;
+	struct meta_records recs;
+	meta_records_init(&recs, arena);
+	struct meta_ctl_result mres;
+	memset(&mres, 0, sizeof(mres));
+	meta_ctl_unregister_broker(ctl_view(c), ctl_env(c), broker_id, &recs, &mres);
+	struct ctl_broker_result res = {.error_code = mres.error_code, .broker_epoch = -1};
+	snprintf(res.message, sizeof(res.message), "%s", mres.message);
+	if (mres.error_code != WIRE_ERR_NONE) {
+		sl_arena_reset(arena);
+		done(ctx, &res);
+		return;
+	}
+	SL_INFO(c->log_ctx, "unregistering broker %d", broker_id);
+	struct ctl_session *s = ctl_session_get(c, broker_id, false);
+	if (s != NULL) /* a later registration of this id starts a new session */
+		*s = c->sessions[--c->session_count];
+	propose_and_reply(c, broker_id, false, &recs, &res, done, ctx);
+	sl_arena_reset(arena);
+}

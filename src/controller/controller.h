@@ -85,6 +85,11 @@ void ctl_broker_heartbeat(struct ctl *c, const struct ctl_heartbeat *hb, ctl_bro
 void ctl_register_controller(struct ctl *c, const struct meta_controller_reg *reg,
                              ctl_broker_done_fn *done, void *ctx);
 
+/* UnregisterBroker: the broker's leaderships move away, then UnregisterBrokerRecord;
+ * BROKER_ID_NOT_REGISTERED for an unknown id. A broker still running gets STALE_BROKER_EPOCH
+ * on its next heartbeat and registers again. */
+void ctl_unregister_broker(struct ctl *c, int32_t broker_id, ctl_broker_done_fn *done, void *ctx);
+
 /* Periodic work (the node calls it every few tens of ms): notices becoming active (every
  * registered broker gets a fresh session) and fences one broker whose session expired. */
 void ctl_tick(struct ctl *c, int64_t now_ms);

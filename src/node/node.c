@@ -194,16 +194,6 @@ static void signals_remove(struct node *n)
 	}
 }
 
-/* The broker listener clients are told about (Metadata), or NULL on a controller-only node. */
-static const struct node_listener *advertised_broker(const struct node_config *c)
-{
-	for (size_t i = 0; i < c->advertised_count; i++) {
-		if (!c->advertised[i].is_controller)
-			return &c->advertised[i];
-	}
-	return NULL;
-}
-
 /* Partition logs (broker role) and the metadata log, replayed into n->meta. */
 static enum sl_err node_open_logs(struct node *n, char *err, size_t err_len)
 {
@@ -302,7 +292,6 @@ static enum sl_err node_open_controller(struct node *n, char *err, size_t err_le
 static enum sl_err node_open_broker(struct node *n, char *err, size_t err_len)
 {
 	const struct node_config *c = n->config;
-	const struct node_listener *adv = advertised_broker(c);
 	bool broker = (c->roles & NODE_ROLE_BROKER) != 0;
 	enum sl_err e = node_broker_configs(c, &n->configs, &n->config_count);
 	if (e != SL_OK) {
@@ -312,8 +301,6 @@ static enum sl_err node_open_broker(struct node *n, char *err, size_t err_len)
 	struct brk_opts bo = {
 	        .node_id = c->node_id,
 	        .cluster_id = n->dirs.cluster_id,
-	        .advertised_host = adv != NULL ? adv->host : "",
-	        .advertised_port = adv != NULL ? adv->port : 0,
 	        .loop = n->loop,
 	        .logs = n->logs,
 	        .ctl = n->ctl,

@@ -472,8 +472,6 @@ static void open_services(void)
 	struct brk_opts bo = {
 	        .node_id = NODE_ID,
 	        .cluster_id = CLUSTER_ID,
-	        .advertised_host = "broker.fuzz",
-	        .advertised_port = 19092,
 	        .loop = W.loop,
 	        .logs = W.logs,
 	        .ctl = W.ctl,

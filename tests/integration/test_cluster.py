@@ -27,6 +27,7 @@ each test leaves every node running. Snapshots are taken every 1 KB of new metad
 import collections
 import os
 import re
+import struct
 import signal
 import subprocess
 import sys
@@ -619,6 +620,37 @@ def test_snapshot_restart(c):
 
 # ---- stop -------------------------------------------------------------------------------------
 
+# ---- UnregisterBroker through a broker (forwarded) ----------------------------------------------
+
+def unregister(node, broker_id):
+    """UnregisterBroker v0 (flexible) sent to node: (error code, error message)."""
+    with h.connect(node.port) as s:
+        r = h.kafka_call(s, 64, 0, struct.pack(">i", broker_id) + b"\x00", flexible=True)
+        r.i32()  # throttle
+        return r.i16(), r.compact_string()
+
+
+def test_unregister_broker(c):
+    lead = spread_leaders()
+    via, victim = c.broker(4), c.broker(6)
+    err, msg = unregister(via, 99)
+    h.check(err == 102, "unregistering unknown broker 99: error %d %r, want "
+            "BROKER_ID_NOT_REGISTERED (102)" % (err, msg))
+    h.check(victim.stop(timeout=10) == 0, "broker 6 exit code on SIGTERM")
+    err, msg = unregister(via, victim.node_id)
+    h.check(err == 0, "unregistering broker 6 through broker 4: error %d %r" % (err, msg))
+    err, _ = unregister(c.broker(5), victim.node_id)
+    h.check(err == 102, "broker 6 still registered after UnregisterBroker: error %d" % err)
+    ctl, _ = c.active_controller()
+    rc, out, _ = h.run_cli(["metadata", "dump", "--log-only", "--metadata-dir", ctl.logs_dir])
+    h.check(rc == 0 and re.search(r"UnregisterBrokerRecord\S* brokerId=%d" % victim.node_id,
+                                  out) is not None,
+            "no UnregisterBrokerRecord for broker 6 in controller %d's log" % ctl.node_id)
+    # It comes back as a new registration and leads its partitions again.
+    c.restart(victim)
+    wait_led_again(c, lead)
+
+
 def test_stop():
     c = the_cluster()
     try:
@@ -645,6 +677,7 @@ if __name__ == "__main__":
                ("controlled_shutdown", with_logs(test_controlled_shutdown)),
                ("controller_kill_during_creates", with_logs(test_controller_kill_during_creates)),
                ("snapshot_restart", with_logs(test_snapshot_restart)),
+               ("unregister_broker", with_logs(test_unregister_broker)),
                ("stop", test_stop)])
     finally:
         for n in ALL_NODES:

@@ -18,7 +18,7 @@ import harness as h  # noqa: E402
 
 # A controller listener serves ApiVersions and the Raft RPCs: Fetch (of __cluster_metadata),
 # Vote, BeginQuorumEpoch, EndQuorumEpoch, DescribeQuorum, FetchSnapshot.
-CONTROLLER_KEYS = {1, 18, 52, 53, 54, 55, 58, 59, 62, 63, 70}
+CONTROLLER_KEYS = {1, 18, 52, 53, 54, 55, 58, 59, 62, 63, 64, 70}
 
 def refused(node, overrides=()):
     """Starts node expecting a start-up failure; returns stderr+stdout text."""

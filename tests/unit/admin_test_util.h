@@ -189,8 +189,6 @@ static void at_setup_opts(const struct at_opts *o)
 	struct brk_opts bo = {
 	        .node_id = AT_NODE_ID,
 	        .cluster_id = AT_CLUSTER_ID,
-	        .advertised_host = "broker.example",
-	        .advertised_port = 19092,
 	        .loop = A.loop,
 	        .ctl = A.ctl,
 	        .auto_create_topics_enable = o->auto_create,

@@ -137,7 +137,6 @@ static void cl_setup(void)
 	              "%s", err);
 	struct brk_opts o = {.node_id = NODE_ID,
 	                     .cluster_id = "MkU3OEVBNTcwNTJENDM2Qk",
-	                     .advertised_port = 9092,
 	                     .loop = T.loop,
 	                     .logs = T.logs,
 	                     .log_dirs = T.dirs,

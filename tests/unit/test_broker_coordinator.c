@@ -27,10 +27,7 @@ static struct tc C;
 
 static void setup(void)
 {
-	struct brk_opts o = {.node_id = 3,
-	                     .cluster_id = "MkU3OEVBNTcwNTJENDM2Qk",
-	                     .advertised_host = "broker.example",
-	                     .advertised_port = 19092};
+	struct brk_opts o = {.node_id = 3, .cluster_id = "MkU3OEVBNTcwNTJENDM2Qk"};
 	ck_assert_int_eq(brk_create(&o, &C.brk), SL_OK);
 	sl_arena_init(&C.arena, 4096, 1 << 24);
 	sl_buf_init(&C.req, 1 << 20);

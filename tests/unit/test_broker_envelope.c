@@ -148,8 +148,6 @@ static void setup_with(bool with_ctl)
 	}
 	struct brk_opts bo = {.node_id = EV_NODE_ID,
 	                      .cluster_id = EV_CLUSTER_ID,
-	                      .advertised_host = "broker.example",
-	                      .advertised_port = 19092,
 	                      .loop = E.loop,
 	                      .ctl = E.ctl,
 	                      .raft = E.raft,

@@ -465,6 +465,41 @@ START_TEST(test_register_after_failover_not_heard)
 }
 END_TEST
 
+static struct reply do_unregister(int32_t id)
+{
+	struct reply r = {.watch_id = id};
+	ctl_unregister_broker(F.ctl, id, on_reply, &r);
+	wait_reply(&r);
+	return r;
+}
+
+/* UnregisterBroker: leaderships move away, the registration is gone once the reply runs, the
+ * old epoch is stale, and the id can register again; an unknown id is refused. */
+START_TEST(test_unregister_broker)
+{
+	struct reply r = do_unregister(7);
+	ck_assert_int_eq(r.res.error_code, WIRE_ERR_BROKER_ID_NOT_REGISTERED);
+	int64_t epoch = register_unfenced(2, 1);
+	create_topic("u", 2);
+	assert_leaders("u", 2);
+	size_t n = F.rec_count;
+	r = do_unregister(2);
+	ck_assert_int_eq(r.res.error_code, 0);
+	ck_assert(!r.found);
+	ck_assert_ptr_null(meta_image_broker(F.img, 2));
+	ck_assert_int_eq(count_type(n, META_REC_UNREGISTER_BROKER), 1);
+	assert_leaders("u", -1);
+	r = do_unregister(2);
+	ck_assert_int_eq(r.res.error_code, WIRE_ERR_BROKER_ID_NOT_REGISTERED);
+	struct reply hb = do_heartbeat(2, epoch, meta_image_offset(F.img), false, false);
+	ck_assert_int_eq(hb.res.error_code, WIRE_ERR_STALE_BROKER_EPOCH);
+	/* the same process registers again (a new session, not a duplicate), and leads again */
+	int64_t epoch2 = register_unfenced(2, 1);
+	ck_assert_int_gt(epoch2, epoch);
+	assert_leaders("u", 2);
+}
+END_TEST
+
 START_TEST(test_register_new_incarnation_when_fenced)
 {
 	/* Registered, never unfenced: no valid session, so a restart takes over. */
@@ -871,6 +906,7 @@ Suite *test_suite(void)
 	tcase_add_test(tc, test_register_epoch_is_record_offset);
 	tcase_add_test(tc, test_reply_waits_for_records_in_flight);
 	tcase_add_test(tc, test_register_after_failover_not_heard);
+	tcase_add_test(tc, test_unregister_broker);
 	tcase_add_test(tc, test_register_duplicate_while_session_valid);
 	tcase_add_test(tc, test_register_new_incarnation_when_fenced);
 	tcase_add_test(tc, test_register_wrong_cluster_id);
